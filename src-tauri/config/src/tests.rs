@@ -1,0 +1,139 @@
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+    let map: HashMap<String, OsString> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), OsString::from(v)))
+        .collect();
+    move |key| map.get(key).cloned()
+}
+
+#[test]
+fn sotto_home_puts_everything_under_one_folder() {
+    let settings = Settings::load_with(env_of(&[("SOTTO_HOME", "/tmp/sotto-test-home")])).unwrap();
+    let home = Path::new("/tmp/sotto-test-home");
+    assert_eq!(settings.dirs.config, home.join("config"));
+    assert_eq!(settings.config_file, home.join("config/config.toml"));
+    assert_eq!(settings.database, home.join("data/sotto.db"));
+    assert_eq!(settings.models_dir, home.join("data/models"));
+    assert_eq!(settings.recordings_dir, home.join("data/recordings"));
+    assert_eq!(settings.downloads_dir, home.join("cache/downloads"));
+    assert_eq!(settings.config, Config::default());
+}
+
+#[test]
+fn specific_variables_beat_sotto_home_and_empty_ones_are_ignored() {
+    let settings = Settings::load_with(env_of(&[
+        ("SOTTO_HOME", "/h"),
+        ("SOTTO_CACHE_DIR", "/c"),
+        ("SOTTO_MODELS_DIR", "/m"),
+        ("SOTTO_DATA_DIR", ""),
+    ]))
+    .unwrap();
+    assert_eq!(settings.dirs.cache, PathBuf::from("/c"));
+    assert_eq!(settings.dirs.data, PathBuf::from("/h/data"));
+    assert_eq!(settings.models_dir, PathBuf::from("/m"));
+}
+
+#[test]
+fn without_overrides_platform_directories_are_used() {
+    let dirs = BaseDirs::from_env(env_of(&[])).unwrap();
+    let platform = directories::ProjectDirs::from("", "", "sotto").unwrap();
+    assert_eq!(dirs.config, platform.config_dir());
+    assert_eq!(dirs.data, platform.data_dir());
+    assert_eq!(dirs.cache, platform.cache_dir());
+}
+
+#[test]
+fn the_shipped_default_config_parses_to_the_defaults() {
+    let parsed = Config::parse(DEFAULT_CONFIG_TOML, Path::new("default-config.toml")).unwrap();
+    assert_eq!(parsed, Config::default());
+}
+
+#[test]
+fn config_paths_are_relative_to_the_config_file_and_env_still_wins() {
+    let home = tempfile::tempdir().unwrap();
+    let config_dir = home.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "[paths]\ndatabase = \"db/history.db\"\nmodels = \"/opt/models\"\n",
+    )
+    .unwrap();
+    let home_str = home.path().to_str().unwrap();
+    let settings = Settings::load_with(env_of(&[("SOTTO_HOME", home_str)])).unwrap();
+    assert_eq!(settings.database, config_dir.join("db/history.db"));
+    assert_eq!(settings.models_dir, PathBuf::from("/opt/models"));
+
+    let settings = Settings::load_with(env_of(&[
+        ("SOTTO_HOME", home_str),
+        ("SOTTO_MODELS_DIR", "/env"),
+    ]))
+    .unwrap();
+    assert_eq!(settings.models_dir, PathBuf::from("/env"));
+}
+
+fn parse_error(text: &str) -> String {
+    Config::parse(text, Path::new("/x/config.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn bad_configs_are_rejected_with_the_file_and_the_reason() {
+    let cases: &[(&str, &str)] = &[
+        ("[modles]\n", "unknown field `modles`"),
+        ("[models]\nauto_fetch = \"yes\"\n", "invalid type"),
+        ("[speech]\nlanguage = \"english\"\n", "two-letter ISO 639-1"),
+        (
+            "[models]\npypi_index = \"ftp://x\"\n",
+            "models.pypi_index must be an http(s) URL",
+        ),
+        ("[models]\nstall_timeout_secs = 0\n", "at least 1"),
+        ("this is not toml", "/x/config.toml"),
+    ];
+    for (text, expected) in cases {
+        let message = parse_error(text);
+        assert!(
+            message.contains(expected),
+            "{text:?}: {message:?} lacks {expected:?}"
+        );
+        assert!(
+            message.contains("/x/config.toml"),
+            "{message:?} does not name the file"
+        );
+    }
+}
+
+#[test]
+fn partial_config_keeps_other_defaults() {
+    let config = Config::parse("[speech]\nlanguage = \"de\"\n", Path::new("c.toml")).unwrap();
+    assert_eq!(config.speech.language, "de");
+    assert_eq!(config.models, ModelsConfig::default());
+}
+
+#[test]
+fn write_default_config_refuses_to_clobber() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/config.toml");
+    write_default_config(&path, false).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_CONFIG_TOML);
+    std::fs::write(&path, "[speech]\nlanguage = \"fr\"\n").unwrap();
+    let err = write_default_config(&path, false).unwrap_err();
+    assert!(err.to_string().contains("--force"), "{err}");
+    write_default_config(&path, true).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_CONFIG_TOML);
+}
+
+#[test]
+fn unreadable_config_is_an_error_not_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be: reading fails with something other than NotFound.
+    std::fs::create_dir_all(dir.path().join("config.toml")).unwrap();
+    let err = Config::load(&dir.path().join("config.toml")).unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
+}

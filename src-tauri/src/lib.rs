@@ -1,0 +1,10 @@
+//! Sotto, the application: the services the CLI and (later) the desktop shell share, and the
+//! command line itself.
+//!
+//! Only this crate wires the other crates together: configuration ([`sotto_config`]), the
+//! history store ([`sotto_store`]) and the model manager ([`sotto_models`]) know nothing of
+//! each other.
+
+pub mod app;
+pub mod cli;
+pub mod logging;
