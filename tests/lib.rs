@@ -1,1 +1,0 @@
-//! Helpers shared by the end-to-end tests live in the test files themselves; this crate has no library code.
