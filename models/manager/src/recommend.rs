@@ -77,10 +77,8 @@ fn recommend_for(
     }
     // Best quality first; among equals, the one dedicated to the language (an English-only
     // model beats a multilingual one for English), then the lighter one.
-    fitting.sort_by_key(|m| {
-        let dedicated = m.languages.iter().any(|l| l == language);
-        (std::cmp::Reverse(m.quality), !dedicated, m.ram_mb)
-    });
+    let dedicated = |m: &Model| m.languages.iter().any(|l| l == language);
+    fitting.sort_by_key(|m| (std::cmp::Reverse(m.quality), !dedicated(m), m.ram_mb));
     let Some((best, rest)) = fitting.split_first() else {
         return Recommendation {
             task,
@@ -89,18 +87,40 @@ fn recommend_for(
             passed_over,
         };
     };
-    for other in rest {
-        passed_over.insert(
-            0,
-            (
-                other.id.clone(),
-                format!("fits too, but ranks below {} (quality {} vs {})", best.id, other.quality, best.quality),
-            ),
-        );
-    }
+    // The runners-up go first, best first, and a tie is not called ranking lower.
+    let runners_up = rest.iter().map(|other| {
+        let reason = if other.quality < best.quality {
+            format!(
+                "fits too, but ranks below {} (quality {} vs {})",
+                best.id, other.quality, best.quality
+            )
+        } else if dedicated(best) && !dedicated(other) {
+            format!(
+                "fits too and is as good (quality {}), but {} is made for {language:?}",
+                other.quality, best.id
+            )
+        } else if best.ram_mb < other.ram_mb {
+            format!(
+                "fits too and is as good (quality {}), but {} needs less memory ({} vs {} MB)",
+                other.quality, best.id, best.ram_mb, other.ram_mb
+            )
+        } else {
+            format!(
+                "fits too and is as good (quality {}); {} comes first in the catalog",
+                other.quality, best.id
+            )
+        };
+        (other.id.clone(), reason)
+    });
+    passed_over.splice(0..0, runners_up);
     let why = format!(
         "highest quality ({}) {task} model that handles {language:?}, fits the {budget} MB memory budget ({} MB) and runs on {} cores (needs {})",
         best.quality, best.ram_mb, machine.cores, best.min_cores
     );
-    Recommendation { task, chosen: Some(best.id.clone()), why, passed_over }
+    Recommendation {
+        task,
+        chosen: Some(best.id.clone()),
+        why,
+        passed_over,
+    }
 }
