@@ -273,3 +273,31 @@ async fn a_file_that_is_not_a_database_is_a_clear_error() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_database_from_a_newer_sotto_is_refused_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotto.db");
+    Store::open(&path).await.unwrap().close().await;
+    // Pretend a later Sotto applied a migration this one does not know.
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (29991231000000, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    check_refused(&path).await;
+}
+
+async fn check_refused(path: &std::path::Path) {
+    let err = Store::open(path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Migrate { .. }), "{err:?}");
+    assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+}
