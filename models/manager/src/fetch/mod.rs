@@ -330,32 +330,19 @@ impl ModelManager {
                 })
             };
             let resumed = file_len(&part) > 0;
-            http::download(
-                &self.client,
-                url,
-                &part,
-                Some(file.size),
-                &self.policy(),
-                &mut on_bytes,
-            )
-            .await?;
-            events(progress(model, Stage::Verify, 0, file.size));
-            let mut actual = hash_blocking(part.clone()).await?;
+            let download_and_hash = async |on_bytes: &mut (dyn FnMut(u64) + Send)| {
+                let policy = self.policy();
+                http::download(&self.client, url, &part, Some(file.size), &policy, on_bytes)
+                    .await?;
+                events(progress(model, Stage::Verify, 0, file.size));
+                hash_blocking(part.clone()).await
+            };
+            let mut actual = download_and_hash(&mut on_bytes).await?;
             if actual != file.sha256 && resumed {
                 // The kept prefix came from an earlier run or another source and may be what
                 // is wrong: fetch the whole file from this source before blaming it.
                 remove_if_present(&part)?;
-                http::download(
-                    &self.client,
-                    url,
-                    &part,
-                    Some(file.size),
-                    &self.policy(),
-                    &mut on_bytes,
-                )
-                .await?;
-                events(progress(model, Stage::Verify, 0, file.size));
-                actual = hash_blocking(part.clone()).await?;
+                actual = download_and_hash(&mut on_bytes).await?;
             }
             self.install_part(model, source, file, &part, &actual)?;
             done_before += file.size;
