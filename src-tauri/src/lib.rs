@@ -7,4 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod engines;
 pub mod logging;
+pub mod speech_sets;
+pub mod wer;

@@ -7,13 +7,17 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use sotto_protocol::asr::AudioContext;
+
 use crate::app::{App, CATALOG_ENV};
 
 mod config;
 mod history;
 mod interactive;
-mod models;
+pub(crate) mod models;
 mod progress;
+mod speech;
+mod transcribe;
 
 /// Exit status of a command that exists but is not built yet.
 pub const NOT_BUILT: u8 = 3;
@@ -55,11 +59,8 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         request: Vec<String>,
     },
-    /// Transcribe a WAV file with the speech model.
-    Transcribe {
-        /// WAV file (any rate; it is resampled to 16 kHz mono).
-        file: PathBuf,
-    },
+    /// Transcribe speech files with the speech model.
+    Transcribe(transcribe::TranscribeArgs),
     /// Listen on the microphone and act on what is said.
     Listen,
     /// Download, check and choose models.
@@ -79,10 +80,32 @@ pub enum Command {
         #[command(subcommand)]
         command: config::ConfigCommand,
     },
-    /// Measure speed: speech to action, per stage, p50/p95.
-    Bench,
+    /// Measure speed (p50/p95 latency, real-time factor, peak memory) against a baseline.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Measure accuracy on the evaluation sets.
-    Eval,
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Speech recognition: scaled audio context against the full 30 s window, in one run.
+    Asr(speech::AsrRunArgs),
+    /// Speech to action, per stage.
+    E2e,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Word error rate of speech recognition with the default settings.
+    Asr(speech::AsrRunArgs),
+    /// Planner accuracy on a request set.
+    Plan,
 }
 
 /// Runs the parsed command line; returns the process's exit status.
@@ -98,14 +121,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config { command } => config::run(command),
         Command::Do { .. } => not_built("do", "the planner and the tool runtime (issues 4 and 5)"),
         Command::Plan { .. } => not_built("plan", "the planner (issue 4)"),
-        Command::Transcribe { .. } => not_built("transcribe", "the speech worker (issue 3)"),
+        Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen => not_built("listen", "audio capture and the speech worker (issue 3)"),
         Command::Tools => not_built("tools", "the tool runtime (issue 5)"),
-        Command::Bench => not_built("bench", "the end-to-end benchmark (issue 9)"),
-        Command::Eval => not_built(
-            "eval",
-            "the speech and planner evaluations (issues 3 and 4)",
-        ),
+        Command::Bench {
+            command: BenchCommand::Asr(args),
+        } => speech::run(&app()?, args, &[AudioContext::Full, AudioContext::Scaled]).await,
+        Command::Bench {
+            command: BenchCommand::E2e,
+        } => not_built("bench e2e", "the end-to-end pipeline (issue 9)"),
+        Command::Eval {
+            command: EvalCommand::Asr(args),
+        } => speech::run(&app()?, args, &[AudioContext::Scaled]).await,
+        Command::Eval {
+            command: EvalCommand::Plan,
+        } => not_built("eval plan", "the planner (issue 4)"),
     }
 }
 

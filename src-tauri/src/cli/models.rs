@@ -45,6 +45,14 @@ pub enum ModelsCommand {
         #[arg(long)]
         offline: bool,
     },
+    /// Import a faster-whisper (CTranslate2) model directory into whisper.cpp format.
+    Import {
+        /// The directory with model.bin, config.json, tokenizer.json / vocabulary.txt.
+        dir: std::path::PathBuf,
+        /// Where to write the whisper.cpp file (default: <models>/imported/<dir name>.bin).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Show the log of installs, verifications and removals.
     Log {
         #[arg(long, default_value_t = 20)]
@@ -84,6 +92,26 @@ pub async fn run(app: &App, command: ModelsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Recommend { json, offline } => recommend(app, json, offline).await,
+        ModelsCommand::Import { dir, output } => {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model".into());
+            let output = output.unwrap_or_else(|| {
+                app.settings
+                    .models_dir
+                    .join("imported")
+                    .join(format!("{name}.bin"))
+            });
+            if let Some(parent) = output.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let started = Instant::now();
+            crate::engines::asr::import(&dir, &output)?;
+            eprintln!("imported in {:.1} s", started.elapsed().as_secs_f32());
+            println!("{}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         ModelsCommand::Log { limit } => {
             for (at, model, event, detail) in app.store().await?.model_events(limit).await? {
                 println!("{at}  {event:<9} {model}  {}", detail.unwrap_or_default());

@@ -1,0 +1,33 @@
+//! Converts a CTranslate2 (faster-whisper) Whisper model directory into a whisper.cpp model:
+//!
+//! ```text
+//! cargo run --release -p sotto-ct2 --example convert -- <ct2-dir> <out.bin>
+//! ```
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [dir, out] = args.as_slice() else {
+        eprintln!("usage: convert <ct2-model-dir> <out.bin>");
+        return ExitCode::from(2);
+    };
+    let started = Instant::now();
+    match sotto_ct2::convert(Path::new(dir), Path::new(out)) {
+        Ok(report) => {
+            println!("{report:#?}");
+            println!(
+                "exact: {}; took {:.2?}",
+                report.is_exact(),
+                started.elapsed()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Messages between the app and `sotto-asr`, the speech worker. Since version 1.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::WorkerFailure;
+
+/// The sample rate every worker expects; the app resamples before sending.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// App -> `sotto-asr`. Since version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AsrRequest {
+    /// Load (or switch to) a whisper.cpp model, and optionally a Silero VAD model.
+    Load {
+        model: PathBuf,
+        vad_model: Option<PathBuf>,
+        threads: u32,
+    },
+    /// Transcribe one utterance.
+    Transcribe {
+        id: u64,
+        audio: Pcm,
+        options: DecodeOptions,
+    },
+    /// Find the speech in audio with the VAD model.
+    DetectSpeech { id: u64, audio: Pcm },
+    /// Finish the current request, then exit.
+    Shutdown,
+}
+
+/// 16 kHz mono signed 16-bit samples.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pcm {
+    pub sample_rate: u32,
+    pub samples: Vec<i16>,
+}
+
+/// How much of Whisper's 30 s window the encoder looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioContext {
+    /// The whole 30 s window (1500 frames): slowest, the reference for accuracy.
+    Full,
+    /// Scaled to the utterance (plus a margin), with a fallback to the full window when the
+    /// result looks like a repetition hallucination.
+    Scaled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecodeOptions {
+    /// ISO 639-1 code; `None` lets a multilingual model detect it.
+    pub language: Option<String>,
+    /// Words to bias recognition toward (tool names, app names, contacts).
+    pub initial_prompt: Option<String>,
+    pub audio_context: AudioContext,
+    /// 1 for greedy decoding.
+    pub beam_size: u32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            language: Some("en".into()),
+            initial_prompt: None,
+            audio_context: AudioContext::Scaled,
+            beam_size: 1,
+        }
+    }
+}
+
+/// `sotto-asr` -> app. Since version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AsrResponse {
+    Loaded {
+        model: PathBuf,
+        load_ms: u64,
+        multilingual: bool,
+    },
+    Transcript(Transcript),
+    Speech {
+        id: u64,
+        segments: Vec<SpeechSegment>,
+    },
+    Failed {
+        id: Option<u64>,
+        failure: WorkerFailure,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub id: u64,
+    pub text: String,
+    pub language: Option<String>,
+    pub audio_ms: u64,
+    pub decode_ms: u64,
+    /// Encoder frames used (1500 = the full window).
+    pub audio_ctx: u32,
+    /// The scaled decode looked like a hallucination and was redone on the full window.
+    pub fell_back: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeechSegment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+}

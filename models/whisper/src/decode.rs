@@ -1,0 +1,90 @@
+//! Decisions about decoding that do not need the engine: how much of the 30 s window to
+//! encode, and whether a transcript looks like a hallucination. Pure functions, unit-tested.
+
+/// Encoder frames per second of audio (1500 frames for Whisper's 30 s window).
+const FRAMES_PER_SECOND: f64 = 50.0;
+pub const FULL_AUDIO_CTX: u32 = 1500;
+
+/// The encoder context for an utterance of `audio_ms`: the audio plus 1 s of margin, rounded
+/// up to a multiple of 64 frames, never below 192. Measured on this class of machine: a tighter
+/// fit (128 frames for a 1.3 s clip) made Whisper repeat itself; this margin did not.
+pub fn scaled_audio_ctx(audio_ms: u64) -> u32 {
+    let frames = ((audio_ms as f64 / 1000.0 + 1.0) * FRAMES_PER_SECOND).ceil() as u32;
+    let rounded = frames.div_ceil(64) * 64;
+    rounded.clamp(192, FULL_AUDIO_CTX)
+}
+
+/// An upper bound on the tokens a person can say in `audio_ms` (fast speech is ~4 words/s,
+/// ~1.4 tokens a word), so a runaway repetition stops early instead of filling 224 tokens.
+pub fn max_tokens(audio_ms: u64) -> u32 {
+    (audio_ms as f64 / 1000.0 * 8.0).ceil() as u32 + 12
+}
+
+/// Whether `text` looks like the repetition loops a too-small audio context causes: an n-gram
+/// (1-4 words) repeated three or more times in a row, or far more words than the audio allows.
+pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let seconds = audio_ms as f64 / 1000.0;
+    if words.len() as f64 > 6.0 * seconds + 4.0 {
+        return true;
+    }
+    for n in 1..=4 {
+        // "no no no" is something people say; a single word must repeat four times.
+        let needed = if n == 1 { 4 } else { 3 };
+        if words.len() < n * needed {
+            continue;
+        }
+        for start in 0..=words.len() - n * needed {
+            let gram = &words[start..start + n];
+            if (1..needed).all(|k| &words[start + k * n..start + (k + 1) * n] == gram) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_ctx_has_a_margin_a_floor_and_a_ceiling() {
+        assert_eq!(scaled_audio_ctx(0), 192);
+        assert_eq!(scaled_audio_ctx(1300), 192); // 115 frames -> 128 -> floor 192
+        assert_eq!(scaled_audio_ctx(3000), 256); // 200 frames -> 256
+        assert_eq!(scaled_audio_ctx(5000), 320); // 300 -> 320
+        assert_eq!(scaled_audio_ctx(60_000), FULL_AUDIO_CTX);
+    }
+
+    #[test]
+    fn repetition_loops_are_flagged_and_normal_speech_is_not() {
+        let cases: &[(&str, u64, bool)] = &[
+            ("Set a timer for ten minutes.", 2000, false),
+            ("No, no, no. Cancel that.", 2000, false),
+            ("open firefox open firefox open firefox", 2000, true),
+            ("the the the the", 3000, true),
+            ("Thank you. Thank you. Thank you.", 2000, true),
+            ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen", 1000, true),
+            ("Email Alice the notes from today's meeting and remind me tomorrow at nine.", 4000, false),
+            ("", 1000, false),
+        ];
+        for (text, ms, expected) in cases {
+            assert_eq!(looks_hallucinated(text, *ms), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn max_tokens_grows_with_the_audio() {
+        assert_eq!(max_tokens(0), 12);
+        assert_eq!(max_tokens(2000), 28);
+        assert!(max_tokens(30_000) >= 224);
+    }
+}

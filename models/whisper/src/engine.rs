@@ -1,0 +1,232 @@
+//! whisper.cpp and Silero VAD behind the worker's requests: loading, transcription with a
+//! scaled audio context and a hallucination fallback, speech detection.
+
+use std::path::Path;
+use std::time::Instant;
+
+use sotto_protocol::asr::{
+    AudioContext, DecodeOptions, Pcm, SpeechSegment, Transcript, SAMPLE_RATE,
+};
+use sotto_protocol::{ErrorKind, WorkerFailure};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperVadContext,
+    WhisperVadContextParams, WhisperVadParams,
+};
+
+use crate::decode;
+
+pub struct Engine {
+    context: WhisperContext,
+    /// Reused across utterances: creating one allocates ~190 MB of compute buffers, which
+    /// cost more than decoding a short command. `no_context` keeps utterances independent.
+    state: whisper_rs::WhisperState,
+    vad: Option<WhisperVadContext>,
+    threads: i32,
+    pub load_ms: u64,
+}
+
+fn failure(kind: ErrorKind, message: impl Into<String>) -> WorkerFailure {
+    WorkerFailure {
+        kind,
+        message: message.into(),
+    }
+}
+
+impl Engine {
+    pub fn load(
+        model: &Path,
+        vad_model: Option<&Path>,
+        threads: u32,
+    ) -> Result<Engine, WorkerFailure> {
+        let started = Instant::now();
+        let model_str = path_str(model)?;
+        if !model.is_file() {
+            return Err(failure(
+                ErrorKind::Model,
+                format!("no model file at {}", model.display()),
+            ));
+        }
+        let context =
+            WhisperContext::new_with_params(model_str, WhisperContextParameters::default())
+                .map_err(|e| {
+                    failure(
+                        ErrorKind::Model,
+                        format!(
+                            "{} is not a usable whisper.cpp model ({e}); run `sotto models verify`",
+                            model.display()
+                        ),
+                    )
+                })?;
+        let threads = threads.clamp(1, 64) as i32;
+        let vad = match vad_model {
+            None => None,
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(failure(
+                        ErrorKind::Model,
+                        format!("no VAD model file at {}", path.display()),
+                    ));
+                }
+                let mut params = WhisperVadContextParams::new();
+                params.set_n_threads(threads);
+                Some(
+                    WhisperVadContext::new(path_str(path)?, params).map_err(|e| {
+                        failure(
+                            ErrorKind::Model,
+                            format!("{} is not a usable Silero VAD model ({e})", path.display()),
+                        )
+                    })?,
+                )
+            }
+        };
+        let state = context.create_state().map_err(|e| {
+            failure(
+                ErrorKind::Engine,
+                format!("cannot create a decoder state: {e}"),
+            )
+        })?;
+        Ok(Engine {
+            context,
+            state,
+            vad,
+            threads,
+            load_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    pub fn multilingual(&self) -> bool {
+        self.context.is_multilingual()
+    }
+
+    pub fn transcribe(
+        &mut self,
+        id: u64,
+        audio: &Pcm,
+        options: &DecodeOptions,
+    ) -> Result<Transcript, WorkerFailure> {
+        let samples = to_f32(audio)?;
+        let audio_ms = samples.len() as u64 * 1000 / SAMPLE_RATE as u64;
+        let language = match (&options.language, self.multilingual()) {
+            (Some(lang), true) => Some(lang.clone()),
+            (None, true) => None, // detect
+            (Some(lang), false) if lang != "en" => {
+                return Err(failure(ErrorKind::BadRequest, format!("this model only understands English, not {lang:?}; choose a multilingual model")));
+            }
+            (_, false) => Some("en".to_string()),
+        };
+        let started = Instant::now();
+        let (mut text, mut audio_ctx, mut fell_back) =
+            (String::new(), decode::FULL_AUDIO_CTX, false);
+        if options.audio_context == AudioContext::Scaled {
+            audio_ctx = decode::scaled_audio_ctx(audio_ms);
+            text = self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+            if decode::looks_hallucinated(&text, audio_ms) {
+                tracing::info!(audio_ctx, %text, "scaled decode looks like a repetition loop; redoing with the full window");
+                fell_back = true;
+            }
+        }
+        if options.audio_context == AudioContext::Full || fell_back {
+            audio_ctx = decode::FULL_AUDIO_CTX;
+            text = self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+        }
+        Ok(Transcript {
+            id,
+            text: text.trim().to_string(),
+            language,
+            audio_ms,
+            decode_ms: started.elapsed().as_millis() as u64,
+            audio_ctx,
+            fell_back,
+        })
+    }
+
+    fn run(
+        &mut self,
+        samples: &[f32],
+        audio_ms: u64,
+        audio_ctx: u32,
+        language: Option<&str>,
+        options: &DecodeOptions,
+    ) -> Result<String, WorkerFailure> {
+        let strategy = if options.beam_size > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: options.beam_size.min(8) as i32,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(self.threads);
+        params.set_language(language);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_no_timestamps(true);
+        params.set_single_segment(audio_ms <= 30_000);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        if audio_ctx < decode::FULL_AUDIO_CTX {
+            params.set_audio_ctx(audio_ctx as i32);
+        }
+        params.set_max_tokens(decode::max_tokens(audio_ms) as i32);
+        if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+        self.state
+            .full(params, samples)
+            .map_err(|e| failure(ErrorKind::Engine, format!("decoding failed: {e}")))?;
+        let mut text = String::new();
+        for segment in self.state.as_iter() {
+            text.push_str(
+                &segment
+                    .to_str_lossy()
+                    .map_err(|e| failure(ErrorKind::Engine, e.to_string()))?,
+            );
+        }
+        Ok(text)
+    }
+
+    pub fn detect_speech(&mut self, audio: &Pcm) -> Result<Vec<SpeechSegment>, WorkerFailure> {
+        let samples = to_f32(audio)?;
+        let Some(vad) = self.vad.as_mut() else {
+            return Err(failure(ErrorKind::NotLoaded, "no VAD model loaded"));
+        };
+        let segments = vad
+            .segments_from_samples(WhisperVadParams::new(), &samples)
+            .map_err(|e| failure(ErrorKind::Engine, format!("speech detection failed: {e}")))?;
+        // whisper.cpp reports centiseconds.
+        Ok(segments
+            .map(|s| SpeechSegment {
+                start_ms: (s.start * 10.0) as u64,
+                end_ms: (s.end * 10.0) as u64,
+            })
+            .collect())
+    }
+}
+
+fn path_str(path: &Path) -> Result<&str, WorkerFailure> {
+    path.to_str().ok_or_else(|| {
+        failure(
+            ErrorKind::Model,
+            format!("model path {} is not valid UTF-8", path.display()),
+        )
+    })
+}
+
+fn to_f32(audio: &Pcm) -> Result<Vec<f32>, WorkerFailure> {
+    if audio.sample_rate != SAMPLE_RATE {
+        return Err(failure(
+            ErrorKind::Audio,
+            format!(
+                "audio must be {SAMPLE_RATE} Hz, got {} Hz",
+                audio.sample_rate
+            ),
+        ));
+    }
+    if audio.samples.is_empty() {
+        return Err(failure(ErrorKind::Audio, "the audio is empty"));
+    }
+    Ok(audio.samples.iter().map(|&s| s as f32 / 32768.0).collect())
+}

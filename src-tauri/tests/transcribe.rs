@@ -1,0 +1,220 @@
+//! `sotto transcribe` end to end: the real binary, the real speech worker beside it, the real
+//! tiny.en model from the model manager (imported from faster-whisper format on first use),
+//! speech synthesised with espeak-ng at several rates and formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("SOTTO_TEST_MODELS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sotto-dev/models"))
+        })
+        .unwrap()
+}
+
+struct Fixture {
+    home: tempfile::TempDir,
+    models: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// A private home, and a private copy of the cached tiny.en + VAD models (so importing
+    /// into it does not touch the shared cache and the first-use path really runs).
+    fn new() -> Fixture {
+        let worker = Path::new(env!("CARGO_BIN_EXE_sotto")).with_file_name("sotto-asr");
+        assert!(
+            worker.is_file(),
+            "{} is missing: build the workspace first (.ci/test does)",
+            worker.display()
+        );
+        let models = tempfile::tempdir().unwrap();
+        for id in ["whisper-tiny.en-ct2", "silero-vad-v6.2.0"] {
+            let from = models_dir().join(id);
+            assert!(
+                from.is_dir(),
+                "test model {id} missing in {}; run .ci/test",
+                models_dir().display()
+            );
+            let to = models.path().join(id);
+            std::fs::create_dir_all(&to).unwrap();
+            for entry in std::fs::read_dir(&from).unwrap() {
+                let entry = entry.unwrap();
+                let name = entry.file_name();
+                // Copy only the catalog's files, not an import a previous run left in the cache.
+                if name != "ggml-model.bin" {
+                    std::fs::copy(entry.path(), to.join(name)).unwrap();
+                }
+            }
+        }
+        Fixture {
+            home: tempfile::tempdir().unwrap(),
+            models,
+        }
+    }
+
+    fn sotto(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sotto"))
+            .env("SOTTO_HOME", self.home.path())
+            .env("SOTTO_MODELS_DIR", self.models.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+}
+
+fn speak(text: &str, out: &Path, sox_args: &[&str]) {
+    let raw = out.with_extension("raw.wav");
+    assert!(Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("sox")
+        .arg(&raw)
+        .args(sox_args)
+        .arg(out)
+        .status()
+        .unwrap()
+        .success());
+}
+
+fn words(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn files_at_any_rate_are_transcribed_as_json_lines() {
+    let f = Fixture::new();
+    let a = f.file("timer.wav");
+    speak(
+        "set a timer for ten minutes",
+        &a,
+        &["-r", "44100", "-c", "2"],
+    );
+    let b = f.file("browser.flac");
+    speak("open the web browser", &b, &["-r", "8000"]);
+    let output = f.sotto(&[
+        "transcribe",
+        "--json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("importing"),
+        "first use imports the faster-whisper model: {stderr}"
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let text = words(lines[0]["text"].as_str().unwrap());
+    assert!(
+        text.contains("timer") && (text.contains("ten minutes") || text.contains("10 minutes")),
+        "{lines:?}"
+    );
+    assert!(
+        words(lines[1]["text"].as_str().unwrap()).contains("browser"),
+        "{lines:?}"
+    );
+    for line in &lines {
+        for key in ["file", "text", "duration_s", "elapsed_ms"] {
+            assert!(!line[key].is_null(), "{key} missing in {line}");
+        }
+        let duration = line["duration_s"].as_f64().unwrap();
+        assert!((0.8..5.0).contains(&duration), "{line}");
+    }
+    // The import is kept: a second run does not import again.
+    let again = f.sotto(&["transcribe", a.to_str().unwrap()]);
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("importing"));
+    assert!(words(&String::from_utf8_lossy(&again.stdout)).contains("timer"));
+}
+
+#[test]
+fn bad_files_get_clear_errors_and_the_good_ones_still_work() {
+    let f = Fixture::new();
+    let good = f.file("good.wav");
+    speak("turn the volume down", &good, &["-r", "16000"]);
+    let empty = f.file("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let text = f.file("notes.wav");
+    std::fs::write(&text, "this is a text file, not audio").unwrap();
+    let truncated = f.file("truncated.wav");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..60]).unwrap();
+    let missing = f.file("missing.wav");
+    let args = [
+        "transcribe",
+        "--json",
+        empty.to_str().unwrap(),
+        text.to_str().unwrap(),
+        truncated.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ];
+    let output = f.sotto(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "failures make the exit status 1"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for line in &lines[..4] {
+        let error = line["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error for {line}"));
+        assert!(error.len() > 10, "{line}");
+    }
+    assert!(
+        words(lines[4]["text"].as_str().unwrap()).contains("volume"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_faster_whisper_directory_can_be_imported_by_hand() {
+    let f = Fixture::new();
+    let dir = f.models.path().join("whisper-tiny.en-ct2");
+    let out = f.file("mine.bin");
+    let output = f.sotto(&[
+        "models",
+        "import",
+        dir.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(std::fs::metadata(&out).unwrap().len() > 70_000_000);
+    let not_a_model = f.sotto(&["models", "import", f.home.path().to_str().unwrap()]);
+    assert_eq!(not_a_model.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&not_a_model.stderr).contains("not a CTranslate2 Whisper model")
+    );
+}
