@@ -23,6 +23,15 @@ pub fn max_tokens(audio_ms: u64) -> u32 {
 /// Whether `text` looks like the repetition loops a too-small audio context causes: an n-gram
 /// (1-4 words) repeated three or more times in a row, or far more words than the audio allows.
 pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {
+    // Runs of bare punctuation (". . . ." or "' ' ' '") are what a starved decoder emits
+    // when it has nothing to say.
+    let bare_marks = text
+        .split_whitespace()
+        .filter(|t| !t.chars().any(char::is_alphanumeric))
+        .count();
+    if bare_marks >= 3 {
+        return true;
+    }
     let words: Vec<String> = text
         .split_whitespace()
         .map(|w| {
@@ -33,6 +42,13 @@ pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {
         .collect();
     let seconds = audio_ms as f64 / 1000.0;
     if words.len() as f64 > 6.0 * seconds + 4.0 {
+        return true;
+    }
+    // The whole utterance said twice ("Thank you. Thank you."): a command is said once.
+    if words.len() >= 4
+        && words.len() % 2 == 0
+        && words[..words.len() / 2] == words[words.len() / 2..]
+    {
         return true;
     }
     for n in 1..=4 {
@@ -75,6 +91,12 @@ mod tests {
             ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen", 1000, true),
             ("Email Alice the notes from today's meeting and remind me tomorrow at nine.", 4000, false),
             ("", 1000, false),
+            ("Thank you. Thank you.", 1000, true),
+            ("to remove the participant to remove the participant", 3000, true),
+            (". . . . . .", 1000, true),
+            ("' ' ' ' ' '", 1000, true),
+            ("Call Bob - now.", 1500, false),
+            ("bye bye", 1000, false),
         ];
         for (text, ms, expected) in cases {
             assert_eq!(looks_hallucinated(text, *ms), *expected, "{text:?}");
