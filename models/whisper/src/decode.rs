@@ -46,7 +46,7 @@ pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {
     }
     // The whole utterance said twice ("Thank you. Thank you."): a command is said once.
     if words.len() >= 4
-        && words.len() % 2 == 0
+        && words.len().is_multiple_of(2)
         && words[..words.len() / 2] == words[words.len() / 2..]
     {
         return true;
