@@ -1,6 +1,9 @@
-//! Shared helpers for the end-to-end tests.
+//! What the tests of several crates share: where the real models the model manager fetched
+//! for the tests live, synthetic speech (espeak-ng, resampled by sox), and the word-level
+//! normalisation transcripts are compared with. A dev-dependency only; nothing ships it.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The repository's root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
@@ -8,4 +11,72 @@ pub fn repo_root() -> PathBuf {
         .parent()
         .expect("tests/ has a parent")
         .to_path_buf()
+}
+
+/// Where `.ci/test` fetched the real models the tests use (`SOTTO_TEST_MODELS_DIR`, by
+/// default `~/.cache/sotto-dev/models`, as `.ci/env` sets it).
+pub fn test_models_dir() -> PathBuf {
+    std::env::var_os("SOTTO_TEST_MODELS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sotto-dev/models"))
+        })
+        .expect("SOTTO_TEST_MODELS_DIR or HOME is set")
+}
+
+/// Writes `text` spoken by espeak-ng (`voice`, `wpm` words per minute) to `out`, passed
+/// through sox with `sox_args` (rate, channels, bits: whatever the test needs).
+pub fn speak_to(text: &str, voice: &str, wpm: u32, out: &Path, sox_args: &[&str]) {
+    let raw = out.with_extension("espeak.wav");
+    let ok = Command::new("espeak-ng")
+        .args(["-v", voice, "-s", &wpm.to_string(), "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is installed (.ci/setup installs it)");
+    assert!(ok.success(), "espeak-ng failed");
+    let ok = Command::new("sox")
+        .arg(&raw)
+        .args(sox_args)
+        .arg(out)
+        .status()
+        .expect("sox is installed (.ci/setup installs it)");
+    assert!(ok.success(), "sox failed");
+}
+
+/// `text` spoken by espeak-ng as 16 kHz mono 16-bit samples.
+pub fn speak_16k(text: &str, voice: &str, wpm: u32) -> Vec<i16> {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("16k.wav");
+    speak_to(
+        text,
+        voice,
+        wpm,
+        &wav,
+        &["-r", "16000", "-c", "1", "-b", "16"],
+    );
+    let mut reader = hound::WavReader::open(&wav).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (16000, 1, 16)
+    );
+    reader.samples::<i16>().map(Result::unwrap).collect()
+}
+
+/// Lowercase words without punctuation, single-spaced, for comparing transcripts.
+pub fn words(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -5,14 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("SOTTO_TEST_MODELS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sotto-dev/models"))
-        })
-        .unwrap()
-}
+use sotto_e2e::{speak_to, test_models_dir, words};
 
 struct Fixture {
     home: tempfile::TempDir,
@@ -31,11 +24,11 @@ impl Fixture {
         );
         let models = tempfile::tempdir().unwrap();
         for id in ["whisper-tiny.en-ct2", "silero-vad-v6.2.0"] {
-            let from = models_dir().join(id);
+            let from = test_models_dir().join(id);
             assert!(
                 from.is_dir(),
                 "test model {id} missing in {}; run .ci/test",
-                models_dir().display()
+                test_models_dir().display()
             );
             let to = models.path().join(id);
             std::fs::create_dir_all(&to).unwrap();
@@ -69,31 +62,7 @@ impl Fixture {
 }
 
 fn speak(text: &str, out: &Path, sox_args: &[&str]) {
-    let raw = out.with_extension("raw.wav");
-    assert!(Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .unwrap()
-        .success());
-    assert!(Command::new("sox")
-        .arg(&raw)
-        .args(sox_args)
-        .arg(out)
-        .status()
-        .unwrap()
-        .success());
-}
-
-fn words(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    speak_to(text, "en-us", 150, out, sox_args);
 }
 
 #[test]

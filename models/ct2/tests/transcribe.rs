@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use sotto_ct2::{convert, ConvertReport};
-use support::{copy_small_files, ct2_model, load, normalise, speak, transcribe, Ct2File};
+use sotto_e2e::words as normalise;
+use support::{copy_small_files, ct2_model, load, speak, transcribe, Ct2File};
 
 const PHRASE: &str = "set a timer for ten minutes";
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use sotto_audio::{list_input_devices, Capture, CaptureConfig, CaptureEvent, Level, TARGET_RATE};
 use support::pulse::{route_this_process_to, PulseServer};
-use support::{frequency, rms, sox, speech_file};
+use support::{frequency, pearson, rms, sox, speech_file};
 
 const RATE: usize = TARGET_RATE as usize;
 /// 20 ms analysis windows.
@@ -368,21 +368,4 @@ fn best_alignment(reference: &[f32], captured: &[f32]) -> (usize, f64) {
             (lag, pearson(&pairs))
         })
         .fold((0, f64::MIN), |best, x| if x.1 > best.1 { x } else { best })
-}
-
-fn pearson(pairs: &[(f64, f64)]) -> f64 {
-    let n = pairs.len() as f64;
-    let (mx, my) = pairs
-        .iter()
-        .fold((0.0, 0.0), |(x, y), p| (x + p.0 / n, y + p.1 / n));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for &(x, y) in pairs {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx) * (x - mx);
-        syy += (y - my) * (y - my);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        return 0.0;
-    }
-    sxy / (sxx * syy).sqrt()
 }

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sotto_audio::{decode_file, resample, to_16k_mono, to_16k_mono_i16, Audio, AudioError};
-use support::{frequency, middle, noise_bytes, peak, rms, sine_file, sox, sox_writes, speech_file};
+use support::{
+    frequency, middle, noise_bytes, peak, pearson, rms, sine_file, sox, sox_writes, speech_file,
+};
 
 /// One file format to check.
 struct Case {
@@ -282,20 +284,6 @@ fn envelope_correlation(a: &[f32], b: &[f32]) -> f64 {
             pearson(&pairs)
         })
         .fold(f64::MIN, f64::max)
-}
-
-fn pearson(pairs: &[(f64, f64)]) -> f64 {
-    let n = pairs.len() as f64;
-    let (mx, my) = pairs
-        .iter()
-        .fold((0.0, 0.0), |(x, y), p| (x + p.0 / n, y + p.1 / n));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for &(x, y) in pairs {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx) * (x - mx);
-        syy += (y - my) * (y - my);
-    }
-    sxy / (sxx * syy).sqrt()
 }
 
 #[test]

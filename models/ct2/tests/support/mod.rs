@@ -8,18 +8,10 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use half::slice::HalfFloatSliceExt;
 
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("SOTTO_TEST_MODELS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sotto-dev/models"))
-        })
-        .expect("SOTTO_TEST_MODELS_DIR or HOME is set")
-}
+use sotto_e2e::test_models_dir as models_dir;
 
 /// A CTranslate2 model directory the model manager fetched (`whisper-tiny.en-ct2`,
 /// `whisper-base-ct2`).
@@ -414,35 +406,11 @@ impl Ct2File {
 // ---------------------------------------------------------------------------------------
 // Speech and whisper.cpp.
 
-/// `text` spoken by espeak-ng at 150 words per minute, resampled by sox to 16 kHz mono
-/// 16-bit, as f32 samples.
+/// `text` spoken by espeak-ng (en-us, 150 words per minute) as 16 kHz mono f32 samples.
 pub fn speak(text: &str) -> Vec<f32> {
-    let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("out.wav");
-    let wav = dir.path().join("out16.wav");
-    let ok = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .expect("espeak-ng is installed (.ci/setup installs it)");
-    assert!(ok.success());
-    let ok = Command::new("sox")
-        .arg(&raw)
-        .args(["-r", "16000", "-c", "1", "-b", "16"])
-        .arg(&wav)
-        .status()
-        .expect("sox is installed (.ci/setup installs it)");
-    assert!(ok.success());
-    let mut reader = hound::WavReader::open(&wav).unwrap();
-    let spec = reader.spec();
-    assert_eq!(
-        (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (16000, 1, 16)
-    );
-    reader
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
+    sotto_e2e::speak_16k(text, "en-us", 150)
+        .into_iter()
+        .map(|s| f32::from(s) / 32768.0)
         .collect()
 }
 
@@ -474,15 +442,4 @@ pub fn load(model: &Path) -> whisper_rs::WhisperContext {
         whisper_rs::WhisperContextParameters::default(),
     )
     .unwrap_or_else(|e| panic!("whisper.cpp rejects {}: {e:?}", model.display()))
-}
-
-/// Lowercase words without punctuation, single-spaced.
-pub fn normalise(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }

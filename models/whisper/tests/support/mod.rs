@@ -7,7 +7,6 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -15,12 +14,7 @@ use sotto_protocol::asr::{Pcm, SAMPLE_RATE};
 use sotto_protocol::client::WorkerSpec;
 
 pub fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("SOTTO_TEST_MODELS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sotto-dev/models"))
-        })
-        .expect("SOTTO_TEST_MODELS_DIR or HOME is set");
+    let dir = sotto_e2e::test_models_dir();
     assert!(
         dir.join("whisper-tiny.en-ct2/model.bin").is_file(),
         "test models missing in {}: run .ci/test (it fetches them) or `sotto models fetch whisper-tiny.en-ct2 silero-vad-v6.2.0` with SOTTO_MODELS_DIR set",
@@ -59,33 +53,9 @@ pub fn worker_spec() -> WorkerSpec {
 
 /// `text` spoken by espeak-ng (voice, words per minute), as 16 kHz mono PCM.
 pub fn speak(text: &str, voice: &str, wpm: u32) -> Pcm {
-    let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("raw.wav");
-    let wav = dir.path().join("16k.wav");
-    let ok = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &wpm.to_string(), "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .expect("espeak-ng is installed (.ci/setup installs it)");
-    assert!(ok.success());
-    let ok = Command::new("sox")
-        .arg(&raw)
-        .args(["-r", "16000", "-c", "1", "-b", "16"])
-        .arg(&wav)
-        .status()
-        .expect("sox is installed (.ci/setup installs it)");
-    assert!(ok.success());
-    read_wav(&wav)
-}
-
-pub fn read_wav(path: &Path) -> Pcm {
-    let mut reader = hound::WavReader::open(path).unwrap();
-    assert_eq!(reader.spec().sample_rate, SAMPLE_RATE);
-    let samples = reader.samples::<i16>().map(Result::unwrap).collect();
     Pcm {
         sample_rate: SAMPLE_RATE,
-        samples,
+        samples: sotto_e2e::speak_16k(text, voice, wpm),
     }
 }
 
@@ -93,19 +63,4 @@ pub fn silence(ms: u64) -> Vec<i16> {
     vec![0; (ms * SAMPLE_RATE as u64 / 1000) as usize]
 }
 
-/// Lowercase words without punctuation, for comparing transcripts.
-pub fn words(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use sotto_e2e::words;
