@@ -52,7 +52,7 @@ pub async fn run(app: &App) -> Result<ExitCode> {
 /// Makes sure the recommended models are installed, fetching them when `auto_fetch` allows.
 /// Failures are reported with advice; the session goes on either way.
 async fn prepare_models(app: &App) {
-    let ids = match models::recommended_ids(app, true).await {
+    let ids = match models::recommended_ids(app).await {
         Ok(ids) => ids,
         Err(error) => {
             eprintln!("cannot choose models: {error:#}");

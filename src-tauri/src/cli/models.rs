@@ -65,7 +65,7 @@ pub async fn run(app: &App, command: ModelsCommand) -> Result<ExitCode> {
         ModelsCommand::List { json } => list(app, json),
         ModelsCommand::Fetch { ids, force } => {
             let ids = if ids.is_empty() {
-                recommended_ids(app, true).await?
+                recommended_ids(app).await?
             } else {
                 ids
             };
@@ -354,8 +354,8 @@ fn source_reachable(source: &Source, hosts: &BTreeMap<String, bool>, pypi: &str,
 }
 
 /// The recommended model id for each task, probing the network unless `offline`.
-pub(crate) async fn recommended_ids(app: &App, probe: bool) -> Result<Vec<String>> {
-    let recommendations = recommendations(app, !probe).await;
+pub(crate) async fn recommended_ids(app: &App) -> Result<Vec<String>> {
+    let recommendations = recommended_choices(app).await;
     let mut ids = Vec::new();
     for r in recommendations {
         match r.chosen {
@@ -366,7 +366,26 @@ pub(crate) async fn recommended_ids(app: &App, probe: bool) -> Result<Vec<String
     Ok(ids)
 }
 
-pub(crate) async fn recommendations(app: &App, offline: bool) -> Vec<sotto_models::Recommendation> {
+/// The recommendation for each task, probing the network only when it could change the
+/// answer: an installed model counts as reachable, so when the offline pick of every task is
+/// already installed, no probe could pick anything else. Keeps `sotto`'s start and every
+/// `transcribe` free of network round trips once the models are in place.
+pub(crate) async fn recommended_choices(app: &App) -> Vec<sotto_models::Recommendation> {
+    let offline = recommendations(app, true).await;
+    let all_installed = offline.iter().all(|r| {
+        r.chosen.as_deref().is_none_or(|id| {
+            app.models
+                .model(id)
+                .is_ok_and(|m| app.models.state(m) == InstallState::Installed)
+        })
+    });
+    if all_installed {
+        return offline;
+    }
+    recommendations(app, false).await
+}
+
+async fn recommendations(app: &App, offline: bool) -> Vec<sotto_models::Recommendation> {
     let machine = Machine::detect();
     let language = app.settings.config.speech.language.clone();
     let config = app.models.config();

@@ -29,7 +29,7 @@ pub async fn choose_model(app: &App, requested: Option<&str>) -> Result<String> 
         }
         return Ok(id.to_string());
     }
-    let recommendations = crate::cli::models::recommendations(app, false).await;
+    let recommendations = crate::cli::models::recommended_choices(app).await;
     recommendations
         .into_iter()
         .find(|r| r.task == Task::Asr)
