@@ -1,6 +1,10 @@
 //! What the tests of several crates share: where the real models the model manager fetched
 //! for the tests live, synthetic speech (espeak-ng, resampled by sox), and the word-level
-//! normalisation transcripts are compared with. A dev-dependency only; nothing ships it.
+//! normalisation transcripts are compared with, and a private PulseAudio server ([`pulse`]) for
+//! tests that need a real microphone. A dev-dependency only; nothing ships it.
+
+#[path = "pulse.rs"]
+pub mod pulse;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -20,7 +20,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let result = runtime.block_on(cli::run(cli));
+    // A blocking read of the terminal (push-to-talk's Enter key) may still be waiting; a
+    // finished command does not wait for the user to type something.
+    runtime.shutdown_background();
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");

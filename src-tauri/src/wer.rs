@@ -1,23 +1,32 @@
-//! Word error rate, with the text normalisation speech evaluations need: case, punctuation
-//! and number words ("press 1" and "press one" are the same answer).
+//! Word error rate, with the text normalisation speech evaluations need: case, punctuation,
+//! number words ("press 1" and "press one" are the same answer), ordinals ("13th" and
+//! "thirteenth"), and the spoken names of keypad symbols ("press *" is said "press star").
 
-/// Lowercase words, punctuation dropped, digits spelled out, hyphens split.
+/// Lowercase words, punctuation dropped, digits and ordinals spelled out, hyphens split,
+/// bracketed annotations (`dot [.]`) removed, `*` and `#` read as "star" and "pound", and
+/// "one hundred" said as "hundred" (both are how people read 100).
 pub fn normalize(text: &str) -> Vec<String> {
-    let cleaned: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
+    let mut cleaned = String::with_capacity(text.len());
+    let mut in_brackets = false;
+    for c in text.to_lowercase().chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            _ if in_brackets => {}
+            '*' => cleaned.push_str(" star "),
+            '#' => cleaned.push_str(" pound "),
+            c if c.is_alphanumeric() || c == '\'' => cleaned.push(c),
+            _ => cleaned.push(' '),
+        }
+    }
     let mut words = Vec::new();
     for word in cleaned.split_whitespace() {
         let word = word.trim_matches('\'');
         if word.is_empty() {
+            continue;
+        }
+        if let Some(ordinal) = ordinal_words(word) {
+            words.extend(ordinal);
             continue;
         }
         match word.parse::<u64>() {
@@ -33,7 +42,49 @@ pub fn normalize(text: &str) -> Vec<String> {
             _ => words.push(word.to_string()),
         }
     }
+    let mut i = 0;
+    while i + 1 < words.len() {
+        let starts_number = i == 0 || !is_number_word(&words[i - 1]);
+        if starts_number
+            && words[i] == "one"
+            && matches!(words[i + 1].as_str(), "hundred" | "thousand")
+        {
+            words.remove(i);
+        } else {
+            i += 1;
+        }
+    }
     words
+}
+
+fn is_number_word(word: &str) -> bool {
+    (0..100).any(|n| number_words(n).first().is_some_and(|w| w == word))
+        || matches!(word, "hundred" | "thousand")
+}
+
+/// "13th" -> ["thirteenth"], "21st" -> ["twenty", "first"]; `None` for anything else.
+fn ordinal_words(word: &str) -> Option<Vec<String>> {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    if digits.is_empty() || !matches!(suffix, "st" | "nd" | "rd" | "th") {
+        return None;
+    }
+    let n: u64 = digits.parse().ok().filter(|&n| n < 1_000_000)?;
+    let mut words = number_words(n);
+    let last = words.pop()?;
+    let ordinal = match last.as_str() {
+        "one" => "first".to_string(),
+        "two" => "second".to_string(),
+        "three" => "third".to_string(),
+        "five" => "fifth".to_string(),
+        "eight" => "eighth".to_string(),
+        "nine" => "ninth".to_string(),
+        "twelve" => "twelfth".to_string(),
+        w if w.ends_with('y') => format!("{}ieth", &w[..w.len() - 1]),
+        w => format!("{w}th"),
+    };
+    words.push(ordinal);
+    Some(words)
 }
 
 fn number_words(n: u64) -> Vec<String> {
@@ -136,7 +187,26 @@ mod tests {
         assert_eq!(normalize("21"), ["twenty", "one"]);
         assert_eq!(normalize("It's 10:30"), ["it's", "ten", "thirty"]);
         assert_eq!(normalize("007"), ["zero", "zero", "seven"]);
-        assert_eq!(normalize("1200"), ["one", "thousand", "two", "hundred"]);
+        assert_eq!(normalize("1200"), ["thousand", "two", "hundred"]);
+        assert_eq!(normalize("13th."), ["thirteenth"]);
+        assert_eq!(normalize("the 21st"), ["the", "twenty", "first"]);
+        assert_eq!(
+            normalize("40th 2nd 3rd 5th 12th"),
+            ["fortieth", "second", "third", "fifth", "twelfth"]
+        );
+        assert_eq!(normalize("100."), ["hundred"]);
+        assert_eq!(normalize("one hundred"), ["hundred"]);
+        assert_eq!(
+            normalize("twenty one hundred"),
+            ["twenty", "one", "hundred"]
+        );
+        assert_eq!(normalize("dot [.]"), ["dot"]);
+        assert_eq!(
+            normalize("press * then #"),
+            ["press", "star", "then", "pound"]
+        );
+        assert_eq!(normalize("4th-floor"), ["fourth", "floor"]);
+        assert_eq!(normalize("mp3"), ["mp3"]);
     }
 
     #[test]

@@ -2,64 +2,12 @@
 //! tiny.en model from the model manager (imported from faster-whisper format on first use),
 //! speech synthesised with espeak-ng at several rates and formats.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-use sotto_e2e::{speak_to, test_models_dir, words};
+use std::path::Path;
 
-struct Fixture {
-    home: tempfile::TempDir,
-    models: tempfile::TempDir,
-}
-
-impl Fixture {
-    /// A private home, and a private copy of the cached tiny.en + VAD models (so importing
-    /// into it does not touch the shared cache and the first-use path really runs).
-    fn new() -> Fixture {
-        let worker = Path::new(env!("CARGO_BIN_EXE_sotto")).with_file_name("sotto-asr");
-        assert!(
-            worker.is_file(),
-            "{} is missing: build the workspace first (.ci/test does)",
-            worker.display()
-        );
-        let models = tempfile::tempdir().unwrap();
-        for id in ["whisper-tiny.en-ct2", "silero-vad-v6.2.0"] {
-            let from = test_models_dir().join(id);
-            assert!(
-                from.is_dir(),
-                "test model {id} missing in {}; run .ci/test",
-                test_models_dir().display()
-            );
-            let to = models.path().join(id);
-            std::fs::create_dir_all(&to).unwrap();
-            for entry in std::fs::read_dir(&from).unwrap() {
-                let entry = entry.unwrap();
-                let name = entry.file_name();
-                // Copy only the catalog's files, not an import a previous run left in the cache.
-                if name != "ggml-model.bin" {
-                    std::fs::copy(entry.path(), to.join(name)).unwrap();
-                }
-            }
-        }
-        Fixture {
-            home: tempfile::tempdir().unwrap(),
-            models,
-        }
-    }
-
-    fn sotto(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sotto"))
-            .env("SOTTO_HOME", self.home.path())
-            .env("SOTTO_MODELS_DIR", self.models.path())
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.home.path().join(name)
-    }
-}
+use common::Fixture;
+use sotto_e2e::{speak_to, words};
 
 fn speak(text: &str, out: &Path, sox_args: &[&str]) {
     speak_to(text, "en-us", 150, out, sox_args);
@@ -166,7 +114,7 @@ fn bad_files_get_clear_errors_and_the_good_ones_still_work() {
 #[test]
 fn a_faster_whisper_directory_can_be_imported_by_hand() {
     let f = Fixture::new();
-    let dir = f.models.path().join("whisper-tiny.en-ct2");
+    let dir = f.models().join("whisper-tiny.en-ct2");
     let out = f.file("mine.bin");
     let output = f.sotto(&[
         "models",
@@ -181,7 +129,7 @@ fn a_faster_whisper_directory_can_be_imported_by_hand() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(std::fs::metadata(&out).unwrap().len() > 70_000_000);
-    let not_a_model = f.sotto(&["models", "import", f.home.path().to_str().unwrap()]);
+    let not_a_model = f.sotto(&["models", "import", f.home().to_str().unwrap()]);
     assert_eq!(not_a_model.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&not_a_model.stderr).contains("not a CTranslate2 Whisper model")

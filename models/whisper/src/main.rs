@@ -45,7 +45,27 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Exits when the app that started this worker is gone. Closed stdin already ends the
+/// worker, but only between requests: a killed app must not leave a decode running for
+/// seconds (or a stuck one forever) in an orphan.
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    let watch = move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("parent-watch".into())
+        .spawn(watch)
+    {
+        eprintln!("sotto-asr: cannot watch the parent process: {e}");
+    }
+}
+
 async fn serve() -> Result<(), FrameError> {
+    exit_with_parent();
     let mut stdout = tokio::io::stdout();
     let mut stdin = BufReader::new(tokio::io::stdin());
     let hello = Hello {

@@ -323,3 +323,43 @@ async fn a_setup_that_fails_is_reported_not_retried_forever() {
     let message = rejected.unwrap_err();
     assert!(message.contains("/missing.bin"), "{message}");
 }
+
+/// A worker whose app died (killed: no chance to close the worker's stdin) exits by itself.
+#[test]
+fn an_orphaned_worker_exits() {
+    use std::io::BufRead;
+    // The "app" is a shell that starts the worker and waits. The worker's stdin is a pipe this
+    // test keeps open, so only the parent check can end it once the shell is killed.
+    let mut app = std::process::Command::new("sh")
+        .arg("-c")
+        // A background command's stdin is /dev/null unless it comes from a saved descriptor.
+        .arg("exec 3<&0; \"$0\" <&3 3<&- >/dev/null 2>&1 & echo $!; wait")
+        .arg(env!("CARGO_BIN_EXE_sotto-asr"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(app.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid: u32 = line.trim().parse().expect("the worker's pid");
+    let _held_open = app.stdin.take();
+    std::thread::sleep(Duration::from_millis(300));
+    app.kill().unwrap();
+    app.wait().unwrap();
+    let stat = std::path::PathBuf::from(format!("/proc/{pid}/stat"));
+    // A zombie (about to be reaped by init) counts as gone.
+    let alive = || {
+        std::fs::read_to_string(&stat).is_ok_and(|s| {
+            s.split_whitespace()
+                .nth(2)
+                .is_some_and(|state| state != "Z")
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(), "the orphaned worker {pid} is still running");
+}

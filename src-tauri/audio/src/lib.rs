@@ -10,7 +10,8 @@
 //! - [`Capture`]: the microphone through cpal at its native format, mixed down in the audio
 //!   callback, handed over through a bounded queue that never blocks the callback (drops are
 //!   counted and reported), resampled on a capture thread; device loss and return are events.
-//! - [`Recorder`]: push-to-talk endpointing with pre-roll and tail.
+//! - [`Recorder`]: push-to-talk endpointing with pre-roll and tail; [`HandsFree`]: the same
+//!   decided by a voice activity detector, with a configurable hangover.
 //!
 //! Design trade-off: capture hands out plain `std::sync::mpsc` channels and threads rather
 //! than async streams, because the audio callback is a real-time thread that must not touch an
@@ -28,6 +29,7 @@
 
 mod capture;
 mod decode;
+mod hands_free;
 mod level;
 mod queue;
 mod recorder;
@@ -38,6 +40,7 @@ pub use capture::{
     InputDevice, NativeFormat,
 };
 pub use decode::{decode_file, Audio, AudioError};
+pub use hands_free::{HandsFree, HandsFreeConfig, HandsFreeEvent};
 pub use level::{Level, SILENCE_DBFS};
 pub use recorder::{Recorder, RecorderConfig, Utterance, UtteranceEnd};
 pub use resample::{

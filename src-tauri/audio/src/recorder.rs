@@ -79,6 +79,8 @@ pub enum UtteranceEnd {
     MaxLength,
     /// [`Recorder::finish`] cut it short (the stream ended, the app is closing).
     Finished,
+    /// Hands-free: the voice activity detector heard silence for the hangover.
+    Silence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,12 @@ impl Recorder {
     /// True from `start` until the utterance is handed out (including the tail).
     pub fn is_recording(&self) -> bool {
         self.state != State::Idle
+    }
+
+    /// The utterance so far (pre-roll and what was said since `start`), for partial
+    /// transcripts; `None` while idle.
+    pub fn current(&self) -> Option<&[f32]> {
+        (self.state != State::Idle).then_some(self.current.as_slice())
     }
 
     /// The key went down: the utterance begins with the pre-roll already heard.

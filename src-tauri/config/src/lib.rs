@@ -156,12 +156,29 @@ impl Default for ModelsConfig {
 pub struct SpeechConfig {
     /// Language spoken to Sotto (ISO 639-1), used to choose speech models.
     pub language: String,
+    /// Input device name, id or a unique part of a name; empty for the system default.
+    pub input_device: String,
+    /// Hands-free listening: silence (ms) after the last word that ends an utterance.
+    pub hangover_ms: u32,
+    /// Show what is being heard while the person is still speaking.
+    pub partials: bool,
+    /// Words recognition should favour: names, places, jargon. Tool and app names are
+    /// added automatically.
+    pub vocabulary: Vec<String>,
+    /// Keep the audio of every utterance (as WAV, beside the history) so it can be played
+    /// back and re-transcribed; transcripts are kept either way.
+    pub keep_recordings: bool,
 }
 
 impl Default for SpeechConfig {
     fn default() -> Self {
         SpeechConfig {
             language: "en".into(),
+            input_device: String::new(),
+            hangover_ms: 700,
+            partials: true,
+            vocabulary: Vec::new(),
+            keep_recordings: true,
         }
     }
 }
@@ -227,6 +244,12 @@ impl Config {
         if lang.len() != 2 || !lang.chars().all(|c| c.is_ascii_lowercase()) {
             return Err(invalid(format!(
                 "speech.language must be a two-letter ISO 639-1 code such as \"en\", not {lang:?}"
+            )));
+        }
+        if !(200..=5000).contains(&self.speech.hangover_ms) {
+            return Err(invalid(format!(
+                "speech.hangover_ms must be between 200 and 5000, not {}",
+                self.speech.hangover_ms
             )));
         }
         if self.models.stall_timeout_secs == 0 {

@@ -90,6 +90,10 @@ fn bad_configs_are_rejected_with_the_file_and_the_reason() {
         ("[models]\nauto_fetch = \"yes\"\n", "invalid type"),
         ("[speech]\nlanguage = \"english\"\n", "two-letter ISO 639-1"),
         (
+            "[speech]\nhangover_ms = 50\n",
+            "hangover_ms must be between",
+        ),
+        (
             "[models]\npypi_index = \"ftp://x\"\n",
             "models.pypi_index must be an http(s) URL",
         ),

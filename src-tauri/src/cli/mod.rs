@@ -14,6 +14,7 @@ use crate::app::{App, CATALOG_ENV};
 mod config;
 mod history;
 mod interactive;
+mod listen;
 pub(crate) mod models;
 mod progress;
 mod speech;
@@ -61,8 +62,8 @@ pub enum Command {
     },
     /// Transcribe speech files with the speech model.
     Transcribe(transcribe::TranscribeArgs),
-    /// Listen on the microphone and act on what is said.
-    Listen,
+    /// Listen on the microphone: live transcripts, every utterance kept in the history.
+    Listen(listen::ListenArgs),
     /// Download, check and choose models.
     Models {
         #[command(subcommand)]
@@ -122,7 +123,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Do { .. } => not_built("do", "the planner and the tool runtime (issues 4 and 5)"),
         Command::Plan { .. } => not_built("plan", "the planner (issue 4)"),
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
-        Command::Listen => not_built("listen", "audio capture and the speech worker (issue 3)"),
+        Command::Listen(args) => listen::run(&app()?, args).await,
         Command::Tools => not_built("tools", "the tool runtime (issue 5)"),
         Command::Bench {
             command: BenchCommand::Asr(args),

@@ -35,6 +35,12 @@ pub struct AsrRunArgs {
     /// Print every clip's reference and transcript.
     #[arg(long)]
     pub verbose_clips: bool,
+    /// Beam width; 1 decodes greedily.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub beam_size: u32,
+    /// Bias recognition with this vocabulary prompt text (as `transcribe --prompt`).
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
 }
 
 struct Outcome {
@@ -60,7 +66,11 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    println!("model {id}, {threads} cores, greedy decoding; latency = audio in -> final transcript, worker warm\n");
+    let decoding = match args.beam_size {
+        1 => "greedy decoding".to_string(),
+        n => format!("beam search ({n})"),
+    };
+    println!("model {id}, {threads} cores, {decoding}; latency = audio in -> final transcript, worker warm\n");
     println!(
         "{:<9} {:<9} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
         "context", "set", "n", "WER", "p50 ms", "p95 ms", "RTF", "fallback", "peak MB"
@@ -73,9 +83,9 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         );
         let options = DecodeOptions {
             language: Some(app.settings.config.speech.language.clone()),
-            initial_prompt: None,
+            initial_prompt: args.prompt.clone(),
             audio_context: context,
-            beam_size: 1,
+            beam_size: args.beam_size,
         };
         // Warm up: start the worker and load the model outside the measurement.
         if let Some(first) = sets.first().and_then(|(_, clips)| clips.first()) {

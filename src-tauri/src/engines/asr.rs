@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sotto_models::{InstallState, Task};
-use sotto_protocol::asr::{AsrRequest, AsrResponse, DecodeOptions, Pcm, Transcript};
+use sotto_protocol::asr::{AsrRequest, AsrResponse, DecodeOptions, Pcm, SpeechSegment, Transcript};
 use sotto_protocol::client::{Supervisor, WorkerSpec};
 
 use crate::app::App;
@@ -66,12 +66,54 @@ pub fn import(ct2_dir: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The VAD model used unless the configuration names another.
+pub const DEFAULT_VAD: &str = "silero-vad-v6.2.0";
+
+fn vad_id(app: &App) -> &str {
+    Some(app.settings.config.models.vad.as_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_VAD)
+}
+
 /// The installed VAD model, if any.
 pub fn vad_file(app: &App) -> Option<PathBuf> {
-    let id = Some(app.settings.config.models.vad.as_str())
-        .filter(|s| !s.is_empty())
-        .unwrap_or("silero-vad-v6.2.0");
-    app.models.installed_path(id).ok()
+    app.models.installed_path(vad_id(app)).ok()
+}
+
+/// The VAD model, fetched on first use (hands-free listening cannot work without it).
+pub async fn vad_model_file(app: &App) -> Result<PathBuf> {
+    let id = vad_id(app).to_string();
+    let model = app.models.model(&id)?;
+    if app.models.state(model) != InstallState::Installed {
+        eprintln!("fetching the voice activity model {id} (first use)");
+        crate::cli::models::fetch(app, std::slice::from_ref(&id), false).await?;
+    }
+    Ok(app.models.installed_path(&id)?)
+}
+
+/// Whisper's prompt for the words recognition should favour, or `None` for an empty list.
+///
+/// Whisper continues the style and spelling of the text before the audio, so a glossary line
+/// makes rare names come out as written ("Siobhan", not "Shiv on"). The prompt shares the
+/// decoder's 448-token context with the transcript: it is capped at about 120 tokens.
+pub fn vocabulary_prompt<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    const MAX_CHARS: usize = 400;
+    let mut seen = std::collections::HashSet::new();
+    let mut prompt = String::from("Glossary:");
+    let mut any = false;
+    for word in words {
+        let word = word.trim();
+        if word.is_empty() || !seen.insert(word.to_lowercase()) {
+            continue;
+        }
+        if prompt.len() + word.len() + 3 > MAX_CHARS {
+            break;
+        }
+        prompt.push_str(if any { ", " } else { " " });
+        prompt.push_str(word);
+        any = true;
+    }
+    any.then(|| prompt + ".")
 }
 
 /// A supervised `sotto-asr` with one model loaded.
@@ -121,13 +163,26 @@ impl AsrEngine {
             },
             options,
         };
-        let loaded = |r: &AsrResponse| match r {
-            AsrResponse::Loaded { .. } => Ok(()),
-            AsrResponse::Failed { failure, .. } => Err(anyhow::anyhow!("{}", failure.message)),
-            other => Err(anyhow::anyhow!("unexpected answer to Load: {other:?}")),
-        };
         match self.supervisor.call(&request, loaded).await?? {
             AsrResponse::Transcript(t) => Ok(t),
+            AsrResponse::Failed { failure, .. } => bail!("{}", failure.message),
+            other => bail!("unexpected answer from the speech worker: {other:?}"),
+        }
+    }
+
+    /// Where the speech is in `samples` (16 kHz), by the worker's Silero VAD.
+    pub async fn detect_speech(&mut self, samples: Vec<i16>) -> Result<Vec<SpeechSegment>> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = AsrRequest::DetectSpeech {
+            id,
+            audio: Pcm {
+                sample_rate: 16_000,
+                samples,
+            },
+        };
+        match self.supervisor.call(&request, loaded).await?? {
+            AsrResponse::Speech { segments, .. } => Ok(segments),
             AsrResponse::Failed { failure, .. } => bail!("{}", failure.message),
             other => bail!("unexpected answer from the speech worker: {other:?}"),
         }
@@ -140,5 +195,33 @@ impl AsrEngine {
 
     pub fn stop_if_idle(&mut self) -> bool {
         self.supervisor.stop_if_idle()
+    }
+}
+
+/// Checks the worker's answer to the `Load` the supervisor replays after every (re)start.
+fn loaded(response: &AsrResponse) -> Result<()> {
+    match response {
+        AsrResponse::Loaded { .. } => Ok(()),
+        AsrResponse::Failed { failure, .. } => Err(anyhow::anyhow!("{}", failure.message)),
+        other => Err(anyhow::anyhow!("unexpected answer to Load: {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vocabulary_prompt;
+
+    #[test]
+    fn vocabulary_prompt_lists_each_word_once_within_budget() {
+        assert_eq!(vocabulary_prompt([]), None);
+        assert_eq!(vocabulary_prompt([" ", ""]), None);
+        assert_eq!(
+            vocabulary_prompt(["Siobhan", "Inkscape", "siobhan", " Joaquin "]).as_deref(),
+            Some("Glossary: Siobhan, Inkscape, Joaquin.")
+        );
+        let many: Vec<String> = (0..500).map(|i| format!("Name{i}")).collect();
+        let prompt = vocabulary_prompt(many.iter().map(String::as_str)).unwrap();
+        assert!(prompt.len() <= 401, "{}", prompt.len());
+        assert!(prompt.ends_with('.'));
     }
 }

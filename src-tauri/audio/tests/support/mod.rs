@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod pulse;
+#[allow(unused_imports)] // only the capture tests use it
+pub use sotto_e2e::pulse;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 /// The null sink's name; its `.monitor` is the capture source.
 pub const SINK: &str = "sotto_test_speaker";
 
+#[derive(Debug)]
 pub struct PulseServer {
     child: Child,
     /// Plays silence into the sink all the time; see [`PulseServer::start`].
@@ -25,18 +26,28 @@ pub struct PulseServer {
 /// audio library runs: it changes the process environment (`HOME`, `PULSE_SERVER`, ...), so
 /// the test binary that calls it must hold a single test.
 pub fn route_this_process_to(dir: &Path) {
+    // Edition 2021: `set_var` is safe. This binary holds one test, so no other thread reads
+    // the environment while it changes.
+    for (key, value) in client_env(dir) {
+        std::env::set_var(key, value);
+    }
+}
+
+/// The environment that points a child process's ALSA and libpulse at a server in `dir`
+/// (`HOME` becomes `dir`, where the `.asoundrc` is).
+pub fn client_env(dir: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
     std::fs::write(
         dir.join(".asoundrc"),
         "pcm.!default { type pulse }\nctl.!default { type pulse }\n",
     )
     .expect("write .asoundrc");
     std::fs::write(dir.join("client.conf"), "autospawn = no\n").expect("write client.conf");
-    // Edition 2021: `set_var` is safe. This binary holds one test, so no other thread reads
-    // the environment while it changes.
-    std::env::set_var("HOME", dir);
-    std::env::set_var("PULSE_SERVER", server_address(dir));
-    std::env::set_var("PULSE_CLIENTCONFIG", dir.join("client.conf"));
-    std::env::set_var("XDG_RUNTIME_DIR", dir);
+    vec![
+        ("HOME", dir.into()),
+        ("PULSE_SERVER", server_address(dir).into()),
+        ("PULSE_CLIENTCONFIG", dir.join("client.conf").into()),
+        ("XDG_RUNTIME_DIR", dir.into()),
+    ]
 }
 
 fn server_address(dir: &Path) -> String {
