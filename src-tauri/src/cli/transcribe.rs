@@ -28,7 +28,8 @@ pub struct TranscribeArgs {
     /// Language spoken (ISO 639-1), for multilingual models; default from the configuration.
     #[arg(long)]
     pub language: Option<String>,
-    /// Words to bias recognition toward, e.g. names.
+    /// Text that biases recognition, e.g. "Glossary: Siobhan, Inkscape." (default: built
+    /// from `speech.vocabulary` in the configuration).
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
 }
@@ -43,7 +44,16 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| app.settings.config.speech.language.clone()),
         ),
-        initial_prompt: args.prompt.clone(),
+        initial_prompt: args.prompt.clone().or_else(|| {
+            asr::vocabulary_prompt(
+                app.settings
+                    .config
+                    .speech
+                    .vocabulary
+                    .iter()
+                    .map(String::as_str),
+            )
+        }),
         audio_context: if args.full_window {
             AudioContext::Full
         } else {
