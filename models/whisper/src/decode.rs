@@ -20,6 +20,16 @@ pub fn max_tokens(audio_ms: u64) -> u32 {
     (audio_ms as f64 / 1000.0 * 8.0).ceil() as u32 + 12
 }
 
+/// Whisper's own threshold for a decode it should not trust (`logprob_threshold` in the
+/// reference implementation, where it triggers a retry at a higher temperature).
+pub const UNSURE_MEAN_LOGPROB: f32 = -1.0;
+
+/// Whether a decode whose text tokens averaged `mean_logprob` is too unsure to keep: a scaled
+/// decode that is, is redone on the full window, which the model was trained on.
+pub fn unsure(mean_logprob: f32) -> bool {
+    mean_logprob < UNSURE_MEAN_LOGPROB
+}
+
 /// Whether `text` looks like the repetition loops a too-small audio context causes: an n-gram
 /// (1-4 words) repeated three or more times in a row, or far more words than the audio allows.
 pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {

@@ -119,15 +119,22 @@ impl Engine {
             (String::new(), decode::FULL_AUDIO_CTX, false);
         if options.audio_context == AudioContext::Scaled {
             audio_ctx = decode::scaled_audio_ctx(audio_ms);
-            text = self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+            let (scaled_text, mean_logprob) =
+                self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+            text = scaled_text;
             if decode::looks_hallucinated(&text, audio_ms) {
                 tracing::info!(audio_ctx, %text, "scaled decode looks like a repetition loop; redoing with the full window");
+                fell_back = true;
+            } else if decode::unsure(mean_logprob) {
+                tracing::info!(audio_ctx, %text, mean_logprob, "scaled decode is unsure; redoing with the full window");
                 fell_back = true;
             }
         }
         if options.audio_context == AudioContext::Full || fell_back {
             audio_ctx = decode::FULL_AUDIO_CTX;
-            text = self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+            text = self
+                .run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?
+                .0;
         }
         Ok(Transcript {
             id,
@@ -147,7 +154,7 @@ impl Engine {
         audio_ctx: u32,
         language: Option<&str>,
         options: &DecodeOptions,
-    ) -> Result<String, WorkerFailure> {
+    ) -> Result<(String, f32), WorkerFailure> {
         let strategy = if options.beam_size > 1 {
             SamplingStrategy::BeamSearch {
                 beam_size: options.beam_size.min(8) as i32,
@@ -178,14 +185,31 @@ impl Engine {
             .full(params, samples)
             .map_err(|e| failure(ErrorKind::Engine, format!("decoding failed: {e}")))?;
         let mut text = String::new();
+        // Text tokens have ids below end-of-text; the rest are markers and timestamps.
+        let first_special = self.context.token_eot();
+        let (mut logprob_sum, mut tokens) = (0.0f32, 0u32);
         for segment in self.state.as_iter() {
             text.push_str(
                 &segment
                     .to_str_lossy()
                     .map_err(|e| failure(ErrorKind::Engine, e.to_string()))?,
             );
+            for i in 0..segment.n_tokens() {
+                if let Some(token) = segment.get_token(i) {
+                    let data = token.token_data();
+                    if data.id < first_special {
+                        logprob_sum += data.plog;
+                        tokens += 1;
+                    }
+                }
+            }
         }
-        Ok(text)
+        let mean_logprob = if tokens == 0 {
+            0.0
+        } else {
+            logprob_sum / tokens as f32
+        };
+        Ok((text, mean_logprob))
     }
 
     pub fn detect_speech(&mut self, audio: &Pcm) -> Result<Vec<SpeechSegment>, WorkerFailure> {
