@@ -6,6 +6,7 @@
 //! of its stderr, never a crash of the app. The child is killed when its handle is dropped.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -89,6 +90,8 @@ pub struct Worker<Req, Resp> {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The part of an answer read so far, kept here so that [`Worker::recv`] is cancel-safe.
+    partial: Vec<u8>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     hello: Hello,
     _types: PhantomData<fn(Req) -> Resp>,
@@ -166,6 +169,7 @@ impl<Req: Serialize, Resp: DeserializeOwned> Worker<Req, Resp> {
             child,
             stdin,
             stdout,
+            partial: Vec::new(),
             stderr_tail,
             hello,
             _types: PhantomData,
@@ -180,12 +184,27 @@ impl<Req: Serialize, Resp: DeserializeOwned> Worker<Req, Resp> {
         self.child.id()
     }
 
-    /// Sends one request and waits for its one answer.
+    /// Sends one request and waits for its one answer (for requests answered by a single
+    /// message; see [`Worker::stream`] for the others).
     pub async fn call(&mut self, request: &Req) -> Result<Resp, WorkerError> {
-        if let Err(e) = frame::write(&mut self.stdin, request).await {
-            return Err(self.failure(e).await);
+        self.send(request).await?;
+        self.recv().await
+    }
+
+    /// Sends a request without waiting for anything back.
+    pub async fn send(&mut self, request: &Req) -> Result<(), WorkerError> {
+        match frame::write(&mut self.stdin, request).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.failure(e).await),
         }
-        match tokio::time::timeout(self.spec.request_timeout, frame::read(&mut self.stdout)).await {
+    }
+
+    /// Waits for the worker's next message, at most the request timeout (after which the
+    /// worker is presumed hung and killed). Cancel-safe: a message half read when the future
+    /// is dropped is completed by the next call.
+    pub async fn recv(&mut self) -> Result<Resp, WorkerError> {
+        let read = frame::read_resumable(&mut self.stdout, &mut self.partial);
+        match tokio::time::timeout(self.spec.request_timeout, read).await {
             Err(_) => {
                 let _ = self.child.start_kill();
                 Err(WorkerError::Timeout {
@@ -195,6 +214,37 @@ impl<Req: Serialize, Resp: DeserializeOwned> Worker<Req, Resp> {
             }
             Ok(Ok(response)) => Ok(response),
             Ok(Err(e)) => Err(self.failure(e).await),
+        }
+    }
+
+    /// Sends a request answered by several messages (a token stream) and hands each to
+    /// `on_response` until it returns [`Next::Done`]. If `cancel` completes first, the request
+    /// it yields (say, a `Cancel`) is sent once, and the stream is still read to its end, so
+    /// the worker is ready for the next request when this returns.
+    pub async fn stream<C: Future<Output = Req>>(
+        &mut self,
+        request: &Req,
+        cancel: C,
+        mut on_response: impl FnMut(Resp) -> Next,
+    ) -> Result<(), WorkerError> {
+        self.send(request).await?;
+        let cancel = std::pin::pin!(cancel);
+        let mut cancel = Some(cancel);
+        loop {
+            let response = match cancel.as_mut() {
+                None => self.recv().await?,
+                Some(pending) => tokio::select! {
+                    response = self.recv() => response?,
+                    cancel_request = pending => {
+                        cancel = None;
+                        self.send(&cancel_request).await?;
+                        continue;
+                    }
+                },
+            };
+            if on_response(response) == Next::Done {
+                return Ok(());
+            }
         }
     }
 
@@ -226,6 +276,13 @@ impl<Req: Serialize, Resp: DeserializeOwned> Worker<Req, Resp> {
     pub fn stderr_tail(&self) -> Vec<String> {
         snapshot(&self.stderr_tail)
     }
+}
+
+/// Whether a streamed answer goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    More,
+    Done,
 }
 
 fn snapshot(tail: &Mutex<VecDeque<String>>) -> Vec<String> {
@@ -296,6 +353,38 @@ impl<Req: Serialize + Clone, Resp: DeserializeOwned> Supervisor<Req, Resp> {
         setup_ok: impl Fn(&Resp) -> Result<(), E>,
     ) -> Result<Result<Resp, E>, WorkerError> {
         self.last_used = Instant::now();
+        let worker = match self.running(setup_ok).await? {
+            Ok(worker) => worker,
+            Err(rejected) => return Ok(Err(rejected)),
+        };
+        let result = worker.call(request).await;
+        self.settle(result).map(Ok)
+    }
+
+    /// [`Worker::stream`] on the supervised worker, starting (and setting up) the worker if
+    /// needed, as [`Supervisor::call`] does.
+    pub async fn stream<E, C: Future<Output = Req>>(
+        &mut self,
+        request: &Req,
+        setup_ok: impl Fn(&Resp) -> Result<(), E>,
+        cancel: C,
+        on_response: impl FnMut(Resp) -> Next,
+    ) -> Result<Result<(), E>, WorkerError> {
+        self.last_used = Instant::now();
+        let worker = match self.running(setup_ok).await? {
+            Ok(worker) => worker,
+            Err(rejected) => return Ok(Err(rejected)),
+        };
+        let result = worker.stream(request, cancel, on_response).await;
+        self.last_used = Instant::now();
+        self.settle(result).map(Ok)
+    }
+
+    /// The running worker, started and set up first if there is none.
+    async fn running<E>(
+        &mut self,
+        setup_ok: impl Fn(&Resp) -> Result<(), E>,
+    ) -> Result<Result<&mut Worker<Req, Resp>, E>, WorkerError> {
         if self.worker.is_none() {
             self.crashes
                 .retain(|t| t.elapsed() < Duration::from_secs(60));
@@ -323,20 +412,27 @@ impl<Req: Serialize + Clone, Resp: DeserializeOwned> Supervisor<Req, Resp> {
         let Some(worker) = self.worker.as_mut() else {
             unreachable!("set just above")
         };
-        match worker.call(request).await {
-            Ok(response) => Ok(Ok(response)),
-            Err(error) => {
-                self.last_stderr = worker.stderr_tail();
-                self.worker = None; // dropping kills it if it still runs
-                if matches!(
-                    error,
-                    WorkerError::Crashed { .. } | WorkerError::Timeout { .. }
-                ) {
-                    self.crashes.push_back(Instant::now());
-                }
-                Err(error)
-            }
+        Ok(Ok(worker))
+    }
+
+    /// After a failed exchange the worker is gone (or is killed now): remember why, and count
+    /// crashes and hangs toward the crash-loop limit.
+    fn settle<T>(&mut self, result: Result<T, WorkerError>) -> Result<T, WorkerError> {
+        let error = match result {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if let Some(worker) = &self.worker {
+            self.last_stderr = worker.stderr_tail();
         }
+        self.worker = None; // dropping kills it if it still runs
+        if matches!(
+            error,
+            WorkerError::Crashed { .. } | WorkerError::Timeout { .. }
+        ) {
+            self.crashes.push_back(Instant::now());
+        }
+        Err(error)
     }
 
     /// Stops the worker if it has been idle for the idle timeout; returns whether it did.

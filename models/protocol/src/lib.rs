@@ -16,9 +16,12 @@ use serde::{Deserialize, Serialize};
 pub mod asr;
 pub mod client;
 pub mod frame;
+pub mod lm;
 
-/// Bumped when a message changes incompatibly. Version 1: `Hello`, the ASR messages.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Bumped when messages are added or change. Version 1: `Hello`, the ASR messages (`asr`).
+/// Version 2: the LM messages (`lm`). The client refuses a worker of any other version, so an
+/// app and its workers always come from the same build.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame either side accepts (a transcription request carrying 30 s of 16 kHz
 /// PCM as base64 is about 1.3 MB).

@@ -1,0 +1,213 @@
+//! Messages between the app and `sotto-lm`, the language-model worker. Since version 2.
+//!
+//! One `Generate` at a time: its answer is a stream of [`LmResponse::Token`]s followed by one
+//! [`LmResponse::Done`] (or one [`LmResponse::Failed`]). The concatenated token texts are
+//! exactly the `Done` text: text that might be the start of a stop string is held back until
+//! it is known not to be one, and a stop string itself is never sent.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::WorkerFailure;
+
+/// App -> `sotto-lm`. Since version 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LmRequest {
+    /// Load (or switch to) a GGUF model. Answered with `Loaded` or `Failed`.
+    Load {
+        model: PathBuf,
+        /// Context size in tokens (prompt + answer); 0 means the model's training context.
+        /// Capped at the training context.
+        n_ctx: u32,
+        threads: u32,
+    },
+    /// Generate an answer. Answered with `Token`s, then `Done` (or `Failed`).
+    Generate(Generate),
+    /// Stop the generation with this id as soon as possible; its `Done` says `cancelled`.
+    /// Has no answer of its own, and is ignored when that generation is not running (it may
+    /// just have finished).
+    Cancel { id: u64 },
+    /// Count the tokens a prompt takes, as `Generate` would evaluate it. Answered with
+    /// `TokenCount`.
+    CountTokens { id: u64, prompt: Prompt },
+    /// Finish the current request, then exit.
+    Shutdown,
+}
+
+/// One generation request. Since version 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generate {
+    pub id: u64,
+    pub prompt: Prompt,
+    /// Constrains the answer; `None` for free text.
+    #[serde(default)]
+    pub grammar: Option<Grammar>,
+    /// The most tokens to generate.
+    pub max_tokens: u32,
+    /// Generation ends before the first of these strings; it is not part of the answer.
+    #[serde(default)]
+    pub stop: Vec<String>,
+    /// 0 (the default) is greedy decoding: the same prompt always gives the same answer.
+    #[serde(default)]
+    pub temperature: f32,
+    /// Seeds the sampler when `temperature` > 0.
+    #[serde(default)]
+    pub seed: u32,
+}
+
+/// What the model is asked. Since version 2.
+///
+/// The worker keeps the KV cache of the longest token prefix a prompt shares with the
+/// previous one, so callers should keep what is stable (system prompt, tool list, examples)
+/// at the start and byte-identical between requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Prompt {
+    /// Rendered with the model's own chat template, ending with the opening of the
+    /// assistant's turn. Fails with `BadRequest` if the model has no template.
+    Chat { messages: Vec<ChatMessage> },
+    /// Used as it is (special tokens such as `<|im_start|>` in it are parsed as such): for
+    /// base models and callers that render their own template.
+    Text { text: String },
+}
+
+/// Since version 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: Role::System,
+            content: content.into(),
+        }
+    }
+
+    pub fn user(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// Since version 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// A constraint on the answer, enforced token by token (llguidance): the model cannot produce
+/// text outside it. Since version 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grammar {
+    /// llguidance's Lark dialect (<https://github.com/guidance-ai/llguidance/blob/main/docs/syntax.md>),
+    /// starting at the rule `start`.
+    Lark(String),
+    /// A JSON Schema the answer must be an instance of.
+    JsonSchema(serde_json::Value),
+    /// A regular expression (Rust `regex` syntax) the whole answer must match.
+    Regex(String),
+}
+
+/// `sotto-lm` -> app. Since version 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LmResponse {
+    Loaded(ModelInfo),
+    /// The next piece of the answer, as soon as it is known (whole UTF-8 characters only).
+    Token {
+        id: u64,
+        text: String,
+    },
+    Done(Completion),
+    TokenCount {
+        id: u64,
+        tokens: u32,
+    },
+    Failed {
+        id: Option<u64>,
+        failure: WorkerFailure,
+    },
+}
+
+/// What was loaded. Since version 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub model: PathBuf,
+    /// The GGUF's `general.name`, if it has one.
+    pub name: Option<String>,
+    pub architecture: Option<String>,
+    pub parameters: u64,
+    pub size_bytes: u64,
+    pub vocab_size: u32,
+    /// The context size actually in use.
+    pub n_ctx: u32,
+    pub n_ctx_train: u32,
+    /// Whether the GGUF carries a chat template (needed for `Prompt::Chat`).
+    pub chat_template: bool,
+    /// Loading the weights and creating the context.
+    pub load_ms: u64,
+    /// Building the grammar engine's token table, once per model.
+    pub grammar_setup_ms: u64,
+}
+
+/// The end of one generation. Since version 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    pub id: u64,
+    /// The whole answer: the concatenation of the `Token` texts, without the stop string.
+    pub text: String,
+    pub stop: StopReason,
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Of those, how many were already in the KV cache from the previous request.
+    pub cached_prompt_tokens: u32,
+    pub generated_tokens: u32,
+    /// Evaluating the uncached part of the prompt.
+    pub prompt_ms: u64,
+    /// From the first sampled token to the end.
+    pub generate_ms: u64,
+}
+
+/// Why a generation ended. Since version 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model ended its answer (or the grammar allowed nothing more).
+    Eos,
+    /// One of the request's stop strings appeared.
+    StopString,
+    /// `max_tokens` were generated.
+    MaxTokens,
+    /// A `Cancel` arrived.
+    Cancelled,
+    /// The context is full.
+    ContextFull,
+}
