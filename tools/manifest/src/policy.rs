@@ -83,6 +83,31 @@ pub struct ToolGrants {
     pub folders: Vec<FolderGrant>,
 }
 
+impl ToolGrants {
+    /// Builds grants from their stored text forms (the store keeps `allow`, `network`,
+    /// folder paths). Unknown settings or capability keys, which only a newer Sotto or a hand
+    /// edit could have written, grant nothing.
+    pub fn from_stored<'a>(
+        setting: Option<&str>,
+        confirmed_before: bool,
+        capability_keys: impl IntoIterator<Item = &'a str>,
+        folders: impl IntoIterator<Item = (PathBuf, bool)>,
+    ) -> ToolGrants {
+        ToolGrants {
+            setting: setting.and_then(ToolSetting::parse),
+            confirmed_before,
+            capabilities: capability_keys
+                .into_iter()
+                .filter_map(Capability::from_key)
+                .collect(),
+            folders: folders
+                .into_iter()
+                .map(|(path, write)| FolderGrant { path, write })
+                .collect(),
+        }
+    }
+}
+
 /// How the request reached Sotto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input {

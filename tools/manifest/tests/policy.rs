@@ -174,3 +174,27 @@ fn denials_name_the_missing_grant_and_how_to_give_it() {
         .message("open_url")
         .contains("turned off in your settings"));
 }
+
+#[test]
+fn grants_from_their_stored_forms() {
+    let grants = ToolGrants::from_stored(
+        Some("allow"),
+        true,
+        ["network", "fly:away", "spawn:any-command"],
+        [(PathBuf::from("/home/u/Documents"), true)],
+    );
+    assert_eq!(grants.setting, Some(S::Allow));
+    assert!(grants.confirmed_before);
+    assert_eq!(
+        grants.capabilities.iter().cloned().collect::<Vec<_>>(),
+        [
+            Capability::Spawn(SpawnScope::AnyCommand),
+            Capability::Network
+        ]
+    );
+    assert_eq!(grants.folders.len(), 1);
+    assert_eq!(
+        ToolGrants::from_stored(Some("maybe"), false, [], []).setting,
+        None
+    );
+}
