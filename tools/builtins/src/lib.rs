@@ -12,6 +12,7 @@
 //! | `open_app` | reaches outside | XDG `applications` folders (read), installed apps |
 //! | `timer_start`, `timer_cancel` | changes local data | Sotto's `timers` folder |
 //! | `timer_list` | read-only | Sotto's `timers` folder (read) |
+//! | `volume` | changes local data | audio, `pactl` |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
 //! them reads the process environment, opens a path by itself or starts a shell.
@@ -23,6 +24,7 @@
 //! ```
 
 mod apps;
+mod audio;
 mod calc;
 mod datetime;
 pub mod desktop;
@@ -37,6 +39,7 @@ use std::sync::Arc;
 use sotto_tools::{builtin, Registry, RegistryError, Tool};
 
 pub use apps::OpenApp;
+pub use audio::{parse_mute, parse_percent, Volume, VolumeAction};
 pub use calc::{evaluate, format_number, Calculator};
 pub use datetime::DateTime;
 pub use files::{FindFiles, OpenPath};
@@ -65,6 +68,7 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(TimerStart),
         builtin(TimerList),
         builtin(TimerCancel),
+        builtin(Volume),
     ]
 }
 

@@ -45,6 +45,15 @@ impl HostEnv {
         HostEnv { vars }
     }
 
+    /// The same environment with `key` set to `value`, if `key` is on the allow-list
+    /// (otherwise unchanged: nothing outside the list can be smuggled in).
+    pub fn with_var(mut self, key: &str, value: &str) -> HostEnv {
+        if let Some(&allowed) = ALLOWED_ENV.iter().find(|&&k| k == key) {
+            self.vars.insert(allowed, OsString::from(value));
+        }
+        self
+    }
+
     pub fn get(&self, key: &str) -> Option<&OsStr> {
         self.vars.get(key).map(OsString::as_os_str)
     }
@@ -120,5 +129,8 @@ mod tests {
         );
         assert_eq!(env.data_home(), Some(PathBuf::from("/home/u/.local/share")));
         assert_eq!(env.data_dirs()[1], PathBuf::from("/usr/share"));
+        let env = env.with_var("LANG", "C").with_var("LD_PRELOAD", "/evil.so");
+        assert_eq!(env.get("LANG"), Some(OsStr::new("C")));
+        assert_eq!(env.get("LD_PRELOAD"), None);
     }
 }

@@ -23,6 +23,8 @@ pub enum ProgramRule {
 pub struct RunOutput {
     pub success: bool,
     pub code: Option<i32>,
+    /// The first 64 KiB of its standard output (for programs that report, like `pactl`).
+    pub stdout: String,
     /// The last few KiB of its standard error, for messages.
     pub stderr_tail: String,
 }
@@ -35,6 +37,7 @@ pub struct Launcher {
 }
 
 const STDERR_TAIL: usize = 4096;
+const STDOUT_HEAD: usize = 64 * 1024;
 
 impl Launcher {
     pub fn new(env: HostEnv, rule: ProgramRule) -> Launcher {
@@ -43,6 +46,15 @@ impl Launcher {
 
     pub fn env(&self) -> &HostEnv {
         &self.env
+    }
+
+    /// The same launcher with `LANG=C`, for programs whose output is parsed (no other
+    /// `LC_*` variable ever passes, so this fixes the locale).
+    pub fn in_c_locale(&self) -> Launcher {
+        Launcher {
+            env: self.env.clone().with_var("LANG", "C"),
+            rule: self.rule.clone(),
+        }
     }
 
     /// Finds `program` the way a shell would, but in the scrubbed `PATH` and without running
@@ -123,7 +135,8 @@ impl Launcher {
     }
 
     /// Runs a short-lived program (such as `xdg-open`, which hands over to the desktop and
-    /// exits) and waits for it, killing it after `timeout`.
+    /// exits, or `pactl`) and waits for it, killing it after `timeout`. A program that keeps
+    /// writing after 64 KiB of output still runs to the end; the rest is dropped.
     pub async fn run(
         &self,
         program: &str,
@@ -131,7 +144,7 @@ impl Launcher {
         timeout: Duration,
     ) -> Result<RunOutput, SandboxError> {
         let mut command = self.command(program, args)?;
-        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut command = tokio::process::Command::from(command);
         command.kill_on_drop(true);
         let child = command.spawn().map_err(|source| SandboxError::Spawn {
@@ -154,9 +167,12 @@ impl Launcher {
             .map(|(i, _)| i)
             .find(|&i| stderr.len() - i <= STDERR_TAIL)
             .unwrap_or(stderr.len());
+        let stdout =
+            String::from_utf8_lossy(&output.stdout[..output.stdout.len().min(STDOUT_HEAD)]);
         Ok(RunOutput {
             success: output.status.success(),
             code: output.status.code(),
+            stdout: stdout.into_owned(),
             stderr_tail: stderr[start..].trim().to_string(),
         })
     }

@@ -284,7 +284,7 @@ async fn detached_programs_start_and_report_failures_on_stderr_when_waited() {
     script(
         &home.path().join("bin"),
         "fails",
-        "echo 'no browser' >&2; exit 3",
+        "echo 'partial output'; echo 'no browser' >&2; exit 3",
     );
     let launcher = Launcher::new(env, ProgramRule::Named(vec!["app".into(), "fails".into()]));
     launcher.spawn_detached("app", &[]).unwrap();
@@ -302,4 +302,5 @@ async fn detached_programs_start_and_report_failures_on_stderr_when_waited() {
         (out.success, out.code, out.stderr_tail.as_str()),
         (false, Some(3), "no browser")
     );
+    assert_eq!(out.stdout, "partial output\n");
 }

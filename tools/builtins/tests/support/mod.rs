@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod pulse;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
