@@ -252,7 +252,10 @@ const RUNNABLE_EXTENSIONS: &[&str] = &[
 ];
 
 /// Finds which granted folder `path` is in and the path relative to it.
-fn locate<'d>(folders: &'d [ScopedDir], path: &str) -> Result<(&'d ScopedDir, String), ToolError> {
+pub(crate) fn locate<'d>(
+    folders: &'d [ScopedDir],
+    path: &str,
+) -> Result<(&'d ScopedDir, String), ToolError> {
     let given = Path::new(path.trim());
     if given.is_absolute() {
         // Canonicalise the parent lexically through the granted roots: the roots are already

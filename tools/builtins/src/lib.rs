@@ -13,6 +13,10 @@
 //! | `timer_start`, `timer_cancel` | changes local data | Sotto's `timers` folder |
 //! | `timer_list` | read-only | Sotto's `timers` folder (read) |
 //! | `volume` | changes local data | audio, `pactl` |
+//! | `contacts_import` | changes local data | granted folders (read), Sotto's `contacts` folder |
+//! | `contact_lookup` | read-only | Sotto's `contacts` folder (read) |
+//! | `calendar_add`, `calendar_export` | changes local data | Sotto's `calendar` (and `calendar-export`) folders |
+//! | `calendar_list` | read-only | Sotto's `calendar` folder (read) |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
 //! them reads the process environment, opens a path by itself or starts a shell.
@@ -26,6 +30,8 @@
 mod apps;
 mod audio;
 mod calc;
+mod calendar;
+mod contacts;
 mod datetime;
 pub mod desktop;
 mod files;
@@ -41,6 +47,8 @@ use sotto_tools::{builtin, Registry, RegistryError, Tool};
 pub use apps::OpenApp;
 pub use audio::{parse_mute, parse_percent, Volume, VolumeAction};
 pub use calc::{evaluate, format_number, Calculator};
+pub use calendar::{parse_events, CalendarAdd, CalendarExport, CalendarList};
+pub use contacts::{parse_vcards, ContactLookup, ContactsImport};
 pub use datetime::DateTime;
 pub use files::{FindFiles, OpenPath};
 pub use notes::{NoteAppend, NoteCreate, NoteList, NoteRead, NoteSearch};
@@ -69,6 +77,11 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(TimerList),
         builtin(TimerCancel),
         builtin(Volume),
+        builtin(ContactsImport),
+        builtin(ContactLookup),
+        builtin(CalendarAdd),
+        builtin(CalendarList),
+        builtin(CalendarExport),
     ]
 }
 

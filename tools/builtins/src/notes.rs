@@ -34,7 +34,7 @@ fn write_notes() -> Capability {
 
 /// The file name for a title: lowercase letters and digits (any script), words joined by
 /// `-`, at most 60 characters. `None` when nothing usable is left.
-pub fn slug(title: &str) -> Option<String> {
+pub(crate) fn slug(title: &str) -> Option<String> {
     let mut out = String::new();
     for c in title.trim().chars() {
         if c.is_alphanumeric() {
