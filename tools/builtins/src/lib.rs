@@ -10,7 +10,7 @@
 //! | `open_path` | reaches outside | granted folders (read), `xdg-open` |
 //! | `open_url`, `web_search`, `compose_email` | reaches outside | `xdg-open` |
 //! | `open_app` | reaches outside | XDG `applications` folders (read), installed apps |
-//! | `timer_start`, `timer_cancel` | changes local data | Sotto's `timers` folder |
+//! | `timer_start`, `timer_cancel`, `reminder_set` | changes local data | Sotto's `timers` folder |
 //! | `timer_list` | read-only | Sotto's `timers` folder (read) |
 //! | `volume` | changes local data | audio, `pactl` |
 //! | `contacts_import` | changes local data | granted folders (read), Sotto's `contacts` folder |
@@ -36,6 +36,7 @@ mod datetime;
 pub mod desktop;
 mod files;
 mod notes;
+mod reminders;
 mod timers;
 mod units;
 mod web;
@@ -52,7 +53,8 @@ pub use contacts::{parse_vcards, ContactLookup, ContactsImport};
 pub use datetime::DateTime;
 pub use files::{FindFiles, OpenPath};
 pub use notes::{NoteAppend, NoteCreate, NoteList, NoteRead, NoteSearch};
-pub use timers::{Timer, TimerBook, TimerCancel, TimerList, TimerStart};
+pub use reminders::{fire_due, ReminderSet, NOTIFIER};
+pub use timers::{Timer, TimerBook, TimerCancel, TimerKind, TimerList, TimerStart};
 pub use units::{convert, ConvertUnits, Unit};
 pub use web::{mailto, ComposeEmail, OpenUrl, SearchEngine, WebSearch};
 
@@ -76,6 +78,7 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(TimerStart),
         builtin(TimerList),
         builtin(TimerCancel),
+        builtin(ReminderSet),
         builtin(Volume),
         builtin(ContactsImport),
         builtin(ContactLookup),

@@ -7,9 +7,10 @@
 //! processes never share an id) and removed on cancel; there is no shared file to rewrite, so
 //! the app and a `sotto do` in a terminal can add timers at the same time without a lock.
 //!
-//! Not built yet: firing. The app will poll [`TimerBook::due`] (or sleep until the earliest
-//! `due_at`) and show a desktop notification, then remove the file; until then an overdue
-//! timer is listed as due.
+//! Firing is `reminders::fire_due`: the app calls it when the earliest `due_at` passes (the
+//! loop that does so is the app's, not built yet); it shows a desktop notification for each
+//! due timer and only then removes its file, so a timer due while Sotto was closed fires at
+//! the next start.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -23,10 +24,20 @@ const FOLDER: &str = "timers";
 const MAX_SECONDS: u64 = 31 * 24 * 3600;
 const FORMAT_VERSION: u32 = 1;
 
+/// A countdown (`timer_start`) or a reminder at a set time (`reminder_set`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    #[default]
+    Timer,
+    Reminder,
+}
+
 /// One stored timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
     pub id: u32,
+    pub kind: TimerKind,
     pub label: Option<String>,
     pub created_at: jiff::Timestamp,
     pub due_at: jiff::Timestamp,
@@ -39,6 +50,9 @@ pub struct Timer {
 struct TimerFile {
     version: u32,
     id: u32,
+    /// Absent in files from before reminders: those are timers.
+    #[serde(default)]
+    kind: TimerKind,
     label: Option<String>,
     created_at: String,
     due_at: String,
@@ -85,10 +99,32 @@ impl<'d> TimerBook<'d> {
         let due_at = now
             .checked_add(jiff::SignedDuration::from_secs(seconds as i64))
             .map_err(|e| ToolError::Refused(format!("that timer ends too far away: {e}")))?;
+        self.insert(TimerKind::Timer, label, due_at, now)
+    }
+
+    /// Stores a reminder of `text` due at an instant, with the next free id.
+    pub fn add_reminder(
+        &self,
+        text: String,
+        due_at: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Result<Timer, ToolError> {
+        self.insert(TimerKind::Reminder, Some(text), due_at, now)
+    }
+
+    fn insert(
+        &self,
+        kind: TimerKind,
+        label: Option<String>,
+        due_at: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Result<Timer, ToolError> {
+        let seconds = due_at.duration_since(now).as_secs().max(0) as u64;
         let mut id = self.list()?.iter().map(|t| t.id).max().unwrap_or(0) + 1;
         for _ in 0..100 {
             let timer = Timer {
                 id,
+                kind,
                 label: label.clone(),
                 created_at: now,
                 due_at,
@@ -133,6 +169,7 @@ fn encode(timer: &Timer) -> String {
     let file = TimerFile {
         version: FORMAT_VERSION,
         id: timer.id,
+        kind: timer.kind,
         label: timer.label.clone(),
         created_at: timer.created_at.to_string(),
         due_at: timer.due_at.to_string(),
@@ -148,6 +185,7 @@ fn decode(text: &str) -> Option<Timer> {
     }
     Some(Timer {
         id: file.id,
+        kind: file.kind,
         label: file.label,
         created_at: file.created_at.parse().ok()?,
         due_at: file.due_at.parse().ok()?,
@@ -196,7 +234,7 @@ pub struct TimerInfo {
     pub remaining_seconds: u64,
 }
 
-fn info_of(timer: &Timer, now: jiff::Timestamp) -> TimerInfo {
+pub(crate) fn info_of(timer: &Timer, now: jiff::Timestamp) -> TimerInfo {
     TimerInfo {
         id: timer.id,
         label: timer.label.clone(),
@@ -447,6 +485,7 @@ mod tests {
         let now: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
         let timer = Timer {
             id: 7,
+            kind: TimerKind::Reminder,
             label: Some("tea".into()),
             created_at: now,
             due_at: "2026-12-01T10:03:00Z".parse().unwrap(),
@@ -454,6 +493,8 @@ mod tests {
         };
         assert_eq!(decode(&encode(&timer)), Some(timer));
         assert_eq!(decode("{\"version\": 2}"), None);
+        let old = r#"{"version": 1, "id": 1, "label": null, "created_at": "2026-12-01T10:00:00Z", "due_at": "2026-12-01T10:01:00Z", "seconds": 60}"#;
+        assert_eq!(decode(old).map(|t| t.kind), Some(TimerKind::Timer));
         assert_eq!(decode("not json"), None);
     }
 }
