@@ -17,6 +17,7 @@
 //! | `contact_lookup` | read-only | Sotto's `contacts` folder (read) |
 //! | `calendar_add`, `calendar_export` | changes local data | Sotto's `calendar` (and `calendar-export`) folders |
 //! | `calendar_list` | read-only | Sotto's `calendar` folder (read) |
+//! | `clipboard_read` / `clipboard_write` | read-only / changes local data | clipboard, `xclip` or `wl-copy`/`wl-paste` |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
 //! them reads the process environment, opens a path by itself or starts a shell.
@@ -31,6 +32,7 @@ mod apps;
 mod audio;
 mod calc;
 mod calendar;
+mod clipboard;
 mod contacts;
 mod datetime;
 pub mod desktop;
@@ -49,6 +51,7 @@ pub use apps::OpenApp;
 pub use audio::{parse_mute, parse_percent, Volume, VolumeAction};
 pub use calc::{evaluate, format_number, Calculator};
 pub use calendar::{parse_events, CalendarAdd, CalendarExport, CalendarList};
+pub use clipboard::{ClipboardRead, ClipboardWrite};
 pub use contacts::{parse_vcards, ContactLookup, ContactsImport};
 pub use datetime::DateTime;
 pub use files::{FindFiles, OpenPath};
@@ -85,6 +88,8 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(CalendarAdd),
         builtin(CalendarList),
         builtin(CalendarExport),
+        builtin(ClipboardRead),
+        builtin(ClipboardWrite),
     ]
 }
 

@@ -178,6 +178,64 @@ impl Launcher {
     }
 }
 
+impl Launcher {
+    /// Runs a program that reads `input` on its standard input and may leave a child behind
+    /// that keeps running (as `xclip` does, to serve the clipboard). Waits for the program
+    /// itself, not for that child: standard output is discarded, and standard error is read
+    /// only briefly after the exit, since a lingering child may hold it open.
+    pub async fn feed(
+        &self,
+        program: &str,
+        args: &[Arg],
+        input: &[u8],
+        timeout: Duration,
+    ) -> Result<RunOutput, SandboxError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut command = self.command(program, args)?;
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut command = tokio::process::Command::from(command);
+        command.kill_on_drop(true);
+        let spawn_err = |source| SandboxError::Spawn {
+            program: program.to_string(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_err)?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let work = async {
+            // A program that exits without reading everything closes the pipe; its exit
+            // status, not the write error, says what happened.
+            let _ = stdin.write_all(input).await;
+            drop(stdin);
+            child.wait().await
+        };
+        let status = tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| SandboxError::Timeout {
+                program: program.to_string(),
+                seconds: timeout.as_secs(),
+            })?
+            .map_err(spawn_err)?;
+        let mut bytes = Vec::new();
+        let _ = tokio::time::timeout(
+            Duration::from_millis(200),
+            (&mut stderr)
+                .take(STDERR_TAIL as u64)
+                .read_to_end(&mut bytes),
+        )
+        .await;
+        Ok(RunOutput {
+            success: status.success(),
+            code: status.code(),
+            stdout: String::new(),
+            stderr_tail: String::from_utf8_lossy(&bytes).trim().to_string(),
+        })
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -304,3 +304,51 @@ async fn detached_programs_start_and_report_failures_on_stderr_when_waited() {
     );
     assert_eq!(out.stdout, "partial output\n");
 }
+
+#[tokio::test]
+async fn input_is_fed_on_stdin_and_a_lingering_child_does_not_block() {
+    let home = tempfile::tempdir().unwrap();
+    let env = private_env(home.path());
+    // Like xclip: read stdin, then leave a child running that holds stderr open.
+    script(
+        &home.path().join("bin"),
+        "owner",
+        r#"cat > "$HOME/got.txt"; (sleep 3 >&2) & exit 0"#,
+    );
+    script(
+        &home.path().join("bin"),
+        "broken",
+        "echo 'cannot open display' >&2; exit 1",
+    );
+    let launcher = Launcher::new(
+        env,
+        ProgramRule::Named(vec!["owner".into(), "broken".into()]),
+    );
+    let started = std::time::Instant::now();
+    let out = launcher
+        .feed(
+            "owner",
+            &[],
+            "; rm -rf ~\n$(x)".as_bytes(),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert!(out.success);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited for the child"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("got.txt")).unwrap(),
+        "; rm -rf ~\n$(x)"
+    );
+    let out = launcher
+        .feed("broken", &[], b"x", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.success, out.stderr_tail.as_str()),
+        (false, "cannot open display")
+    );
+}
