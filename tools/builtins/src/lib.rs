@@ -17,6 +17,8 @@
 //! | `contact_lookup` | read-only | Sotto's `contacts` folder (read) |
 //! | `calendar_add`, `calendar_export` | changes local data | Sotto's `calendar` (and `calendar-export`) folders |
 //! | `calendar_list` | read-only | Sotto's `calendar` folder (read) |
+//! | `lock_screen` | changes local data | `loginctl`, `xdg-screensaver` |
+//! | `media_control` | changes local data | audio, `playerctl` |
 //! | `clipboard_read` / `clipboard_write` | read-only / changes local data | clipboard, `xclip` or `wl-copy`/`wl-paste` |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
@@ -39,6 +41,7 @@ pub mod desktop;
 mod files;
 mod notes;
 mod reminders;
+mod session;
 mod timers;
 mod units;
 mod web;
@@ -57,6 +60,7 @@ pub use datetime::DateTime;
 pub use files::{FindFiles, OpenPath};
 pub use notes::{NoteAppend, NoteCreate, NoteList, NoteRead, NoteSearch};
 pub use reminders::{fire_due, ReminderSet, NOTIFIER};
+pub use session::{LockScreen, MediaAction, MediaControl};
 pub use timers::{Timer, TimerBook, TimerCancel, TimerKind, TimerList, TimerStart};
 pub use units::{convert, ConvertUnits, Unit};
 pub use web::{mailto, ComposeEmail, OpenUrl, SearchEngine, WebSearch};
@@ -90,6 +94,8 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(CalendarExport),
         builtin(ClipboardRead),
         builtin(ClipboardWrite),
+        builtin(LockScreen),
+        builtin(MediaControl),
     ]
 }
 
