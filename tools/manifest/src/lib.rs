@@ -19,6 +19,16 @@
 //! Tool output is data: [`ToolOutput`] is JSON and a summary, and no function here takes tool
 //! output where a grant or a confirmation is expected.
 //!
+//! For the executor, one call is: `validate` -> load the tool's grants from the store
+//! (`Store::tool_grants`, then [`policy::ToolGrants::from_stored`]) -> `decide` with the
+//! call's origin (`uses_tool_output` when a `$N` filled any argument) -> on `Ask`, a
+//! [`ConfirmationRequest`] to the [`InteractiveConfirmer`] -> `authorize` -> record the
+//! decision (`Store::record_call_decision`, with [`Approval::as_string`]) and, after a user
+//! confirmation, `Store::mark_tool_confirmed` -> `ToolContext::build` -> `run`.
+//!
+//! The types keep data from turning into permission; they do not defend against hostile code
+//! inside Sotto's own process (that is what running plugins in WASM is for).
+//!
 //! ```
 //! use sotto_tools::policy::{decide, Decision, Input, Origin, ToolGrants};
 //! # use sotto_tools::*;

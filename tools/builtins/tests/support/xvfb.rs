@@ -35,7 +35,12 @@ impl Xvfb {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // display taken meanwhile: try the next one
                 }
-                if Path::new(&socket).exists() {
+                // The socket may belong to another server that took the display first; ours
+                // must still be running a moment after it appears.
+                if Path::new(&socket).exists() && {
+                    std::thread::sleep(Duration::from_millis(100));
+                    matches!(child.try_wait(), Ok(None))
+                } {
                     return Xvfb {
                         child,
                         display: format!(":{n}"),
