@@ -1,5 +1,6 @@
 //! Sotto's memory: one SQLite file holding what the user said, what Sotto planned, what each
-//! tool call did, and the model manager's log.
+//! tool call did (and who approved it), what the user allowed each tool (`grants.rs`), and
+//! the model manager's log.
 //!
 //! Design choices, and why:
 //! - **WAL journal, `synchronous = FULL`.** WAL lets the window read history while the pipeline
@@ -20,7 +21,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod grants;
 mod history;
+pub use grants::{
+    CallAudit, CallAuditRecord, FolderGrantRecord, ToolGrantRecord, ToolSettingValue,
+};
 pub use history::{HistoryEntry, PlanDetail, ToolCallDetail, UtteranceDetail};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -117,7 +122,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Decision::Pending => "pending",
             Decision::Allowed => "allowed",

@@ -1,0 +1,203 @@
+//! `lock_screen` and `media_control`: the desktop session's own programs do the work.
+//!
+//! Locking asks logind (`loginctl lock-session`), which every desktop on systemd honours, and
+//! falls back to `xdg-screensaver lock`. Media keys go to MPRIS players through `playerctl`
+//! (Debian package `playerctl`), which speaks D-Bus for us.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sotto_sandbox::{Arg, SafeText};
+use sotto_tools::{
+    Capability, Example, Reply, Risk, SpawnScope, ToolContext, ToolError, ToolInfo, TypedTool,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn spawn(program: &str) -> Capability {
+    Capability::Spawn(SpawnScope::Program(program.into()))
+}
+
+#[derive(Debug)]
+pub struct LockScreen;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockScreenArgs {}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Locked {
+    /// The program that locked the screen.
+    pub by: String,
+}
+
+impl TypedTool for LockScreen {
+    type Args = LockScreenArgs;
+    type Output = Locked;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "lock_screen",
+            description: "Locks the screen.",
+            examples: vec![
+                Example::new("lock the screen", json!({})),
+                Example::new("lock my computer", json!({})),
+                Example::new("I'm going for lunch, lock it", json!({})),
+            ],
+            capabilities: vec![spawn("loginctl"), spawn("xdg-screensaver")],
+            risk: Risk::ChangesLocalData,
+        }
+    }
+
+    async fn run(
+        &self,
+        _: LockScreenArgs,
+        context: &ToolContext,
+    ) -> Result<Reply<Locked>, ToolError> {
+        let launcher = context.launcher("loginctl")?;
+        let mut problems = Vec::new();
+        for (program, args) in [
+            ("loginctl", [Arg::Fixed("lock-session")]),
+            ("xdg-screensaver", [Arg::Fixed("lock")]),
+        ] {
+            match launcher.run(program, &args, TIMEOUT).await {
+                Ok(out) if out.success => {
+                    return Ok(Reply::new(
+                        Locked {
+                            by: program.to_string(),
+                        },
+                        "Screen locked.",
+                    ))
+                }
+                Ok(out) => problems.push(format!("{program}: {}", out.stderr_tail)),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        Err(ToolError::Failed(format!(
+            "cannot lock the screen ({})",
+            problems.join("; ")
+        )))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaAction {
+    PlayPause,
+    Play,
+    Pause,
+    Next,
+    Previous,
+    Stop,
+}
+
+impl MediaAction {
+    fn command(self) -> &'static str {
+        match self {
+            MediaAction::PlayPause => "play-pause",
+            MediaAction::Play => "play",
+            MediaAction::Pause => "pause",
+            MediaAction::Next => "next",
+            MediaAction::Previous => "previous",
+            MediaAction::Stop => "stop",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct MediaControl;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaControlArgs {
+    pub action: MediaAction,
+    /// A player's name (`spotify`, `vlc`) if the user named one; otherwise the active player.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub player: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MediaState {
+    pub action: MediaAction,
+    /// `Playing`, `Paused` or `Stopped`, as the player reports it afterwards.
+    pub status: Option<String>,
+}
+
+impl TypedTool for MediaControl {
+    type Args = MediaControlArgs;
+    type Output = MediaState;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "media_control",
+            description: "Plays, pauses, stops or skips the music or video that is playing.",
+            examples: vec![
+                Example::new("pause the music", json!({"action": "pause"})),
+                Example::new("next song", json!({"action": "next"})),
+                Example::new("resume playback", json!({"action": "play"})),
+                Example::new(
+                    "skip back in spotify",
+                    json!({"action": "previous", "player": "spotify"}),
+                ),
+            ],
+            capabilities: vec![Capability::Audio, spawn("playerctl")],
+            risk: Risk::ChangesLocalData,
+        }
+    }
+
+    async fn run(
+        &self,
+        args: MediaControlArgs,
+        context: &ToolContext,
+    ) -> Result<Reply<MediaState>, ToolError> {
+        let launcher = context.launcher("playerctl")?.in_c_locale();
+        let mut base = Vec::new();
+        if let Some(player) = &args.player {
+            let player = player.trim().to_lowercase();
+            if !player
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(ToolError::Refused(format!(
+                    "\"{player}\" is not a player name I can use"
+                )));
+            }
+            base.push(Arg::Fixed("--player"));
+            base.push(Arg::Text(SafeText::new(&player)?));
+        }
+        let mut command = base.clone();
+        command.push(Arg::Fixed(args.action.command()));
+        let out = launcher.run("playerctl", &command, TIMEOUT).await?;
+        if !out.success {
+            let detail = out.stderr_tail;
+            return Err(if detail.contains("No players found") {
+                ToolError::Refused("nothing is playing media right now".into())
+            } else {
+                ToolError::Failed(format!("the player refused: {detail}"))
+            });
+        }
+        let mut status_command = base;
+        status_command.push(Arg::Fixed("status"));
+        let status = launcher
+            .run("playerctl", &status_command, TIMEOUT)
+            .await
+            .ok()
+            .filter(|o| o.success)
+            .map(|o| o.stdout.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let summary = match status.as_deref() {
+            Some(status) => format!("Done; the player is {}.", status.to_lowercase()),
+            None => "Done.".to_string(),
+        };
+        Ok(Reply::new(
+            MediaState {
+                action: args.action,
+                status,
+            },
+            summary,
+        ))
+    }
+}
