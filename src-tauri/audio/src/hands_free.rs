@@ -168,22 +168,7 @@ impl HandsFree {
         let mut events = Vec::new();
         for segment in speech {
             match self.state {
-                State::Waiting => {
-                    // Speech before the last utterance's end was part of it; a blip still
-                    // going on at the window's end is looked at again, longer, next time.
-                    let segment = segment.start.max(self.base)..segment.end;
-                    if segment.end <= segment.start || segment.end - segment.start < self.min_speech
-                    {
-                        continue;
-                    }
-                    let start = segment.start.saturating_sub(self.pre_roll).max(self.base);
-                    self.state = State::Speaking {
-                        start,
-                        speech_start: segment.start,
-                        last_speech_end: segment.end,
-                    };
-                    events.push(HandsFreeEvent::Started { at_sample: start });
-                }
+                State::Waiting => events.extend(self.begin(segment)),
                 State::Speaking {
                     start,
                     speech_start,
@@ -193,18 +178,7 @@ impl HandsFree {
                         // A pause long enough to end the utterance, inside the window.
                         let end = last_speech_end + self.tail;
                         events.push(self.take(start, end, last_speech_end, UtteranceEnd::Silence));
-                        let segment = segment.start.max(self.base)..segment.end;
-                        if segment.end > segment.start
-                            && segment.end - segment.start >= self.min_speech
-                        {
-                            let start = segment.start.saturating_sub(self.pre_roll).max(self.base);
-                            self.state = State::Speaking {
-                                start,
-                                speech_start: segment.start,
-                                last_speech_end: segment.end,
-                            };
-                            events.push(HandsFreeEvent::Started { at_sample: start });
-                        }
+                        events.extend(self.begin(segment));
                     } else {
                         self.state = State::Speaking {
                             start,
@@ -230,6 +204,23 @@ impl HandsFree {
             }
         }
         events
+    }
+
+    /// Starts an utterance at `segment` while waiting, if it is speech enough. Speech before
+    /// the last utterance's end was part of that one; a blip still going on at the window's
+    /// end is looked at again, longer, in the next window.
+    fn begin(&mut self, segment: Range<u64>) -> Option<HandsFreeEvent> {
+        let segment = segment.start.max(self.base)..segment.end;
+        if segment.end <= segment.start || segment.end - segment.start < self.min_speech {
+            return None;
+        }
+        let start = segment.start.saturating_sub(self.pre_roll).max(self.base);
+        self.state = State::Speaking {
+            start,
+            speech_start: segment.start,
+            last_speech_end: segment.end,
+        };
+        Some(HandsFreeEvent::Started { at_sample: start })
     }
 
     /// Ends the utterance in progress with what has been heard (the stream stopped).

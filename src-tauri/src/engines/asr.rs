@@ -153,39 +153,33 @@ impl AsrEngine {
         samples: Vec<i16>,
         options: DecodeOptions,
     ) -> Result<Transcript> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let request = AsrRequest::Transcribe {
-            id,
-            audio: Pcm {
-                sample_rate: 16_000,
-                samples,
-            },
-            options,
-        };
-        match self.supervisor.call(&request, loaded).await?? {
+        let audio = pcm(samples);
+        match self
+            .ask(|id| AsrRequest::Transcribe { id, audio, options })
+            .await?
+        {
             AsrResponse::Transcript(t) => Ok(t),
-            AsrResponse::Failed { failure, .. } => bail!("{}", failure.message),
-            other => bail!("unexpected answer from the speech worker: {other:?}"),
+            other => unexpected(other),
         }
     }
 
     /// Where the speech is in `samples` (16 kHz), by the worker's Silero VAD.
     pub async fn detect_speech(&mut self, samples: Vec<i16>) -> Result<Vec<SpeechSegment>> {
+        let audio = pcm(samples);
+        match self
+            .ask(|id| AsrRequest::DetectSpeech { id, audio })
+            .await?
+        {
+            AsrResponse::Speech { segments, .. } => Ok(segments),
+            other => unexpected(other),
+        }
+    }
+
+    /// Sends the request made with the next id and waits for its answer.
+    async fn ask(&mut self, request: impl FnOnce(u64) -> AsrRequest) -> Result<AsrResponse> {
         let id = self.next_id;
         self.next_id += 1;
-        let request = AsrRequest::DetectSpeech {
-            id,
-            audio: Pcm {
-                sample_rate: 16_000,
-                samples,
-            },
-        };
-        match self.supervisor.call(&request, loaded).await?? {
-            AsrResponse::Speech { segments, .. } => Ok(segments),
-            AsrResponse::Failed { failure, .. } => bail!("{}", failure.message),
-            other => bail!("unexpected answer from the speech worker: {other:?}"),
-        }
+        Ok(self.supervisor.call(&request(id), loaded).await??)
     }
 
     /// The worker's process id while it runs (for memory measurements).
@@ -195,6 +189,21 @@ impl AsrEngine {
 
     pub fn stop_if_idle(&mut self) -> bool {
         self.supervisor.stop_if_idle()
+    }
+}
+
+fn pcm(samples: Vec<i16>) -> Pcm {
+    Pcm {
+        sample_rate: 16_000,
+        samples,
+    }
+}
+
+/// A failure the worker reported, or an answer that does not fit the request.
+fn unexpected<T>(response: AsrResponse) -> Result<T> {
+    match response {
+        AsrResponse::Failed { failure, .. } => bail!("{}", failure.message),
+        other => bail!("unexpected answer from the speech worker: {other:?}"),
     }
 }
 

@@ -257,10 +257,18 @@ async fn a_yes_at_a_terminal_confirms_exactly_that_call() {
     terminal.leader.write_all(b"yes\n").unwrap();
     let confirmation = confirmer.confirm(&request).unwrap().expect("confirmed");
 
-    // What the person saw: the tool, why, and the exact arguments.
-    let mut shown = vec![0u8; 4096];
-    let n = terminal.leader.read(&mut shown).unwrap();
-    let shown = String::from_utf8_lossy(&shown[..n]);
+    // What the person saw: the tool, why, and the exact arguments. The terminal's echo of the
+    // typed "yes" may come before the prompt, so everything waiting is read, without blocking.
+    rustix::fs::fcntl_setfl(&terminal.leader, rustix::fs::OFlags::NONBLOCK).unwrap();
+    let mut shown = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = terminal.leader.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        shown.extend_from_slice(&chunk[..n]);
+    }
+    let shown = String::from_utf8_lossy(&shown);
     assert!(
         shown.contains("append_line")
             && shown.contains("\"; rm -rf ~\"")
