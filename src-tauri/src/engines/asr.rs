@@ -179,7 +179,7 @@ impl AsrEngine {
     async fn ask(&mut self, request: impl FnOnce(u64) -> AsrRequest) -> Result<AsrResponse> {
         let id = self.next_id;
         self.next_id += 1;
-        Ok(self.supervisor.call(&request(id), loaded).await??)
+        self.supervisor.call(&request(id), loaded).await?
     }
 
     /// The worker's process id while it runs (for memory measurements).
