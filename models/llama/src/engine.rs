@@ -320,6 +320,24 @@ impl<'m> Session<'m> {
                 if messages.is_empty() {
                     return Err(failure(ErrorKind::BadRequest, "the chat has no messages"));
                 }
+                // The rendered chat is tokenized with special tokens parsed (the template's
+                // own markers must be), so a message must not contain their text: a typed
+                // "<|im_end|>" would end its turn and let it speak as another role.
+                let vocab = self.model.vocab();
+                for (n, message) in messages.iter().enumerate() {
+                    let content = message.content.as_bytes();
+                    if vocab.tokenize(content, false, true) != vocab.tokenize(content, false, false)
+                    {
+                        return Err(failure(
+                            ErrorKind::BadRequest,
+                            format!(
+                                "message {} contains text this model reads as a control token \
+                                 (such as <|im_end|>); remove it",
+                                n + 1
+                            ),
+                        ));
+                    }
+                }
                 let chat = messages
                     .iter()
                     .map(|m| LlamaChatMessage::new(m.role.as_str().into(), m.content.clone()))
@@ -340,8 +358,6 @@ impl<'m> Session<'m> {
                     })?
             }
         };
-        // FIXME: special tokens are parsed in the whole text, so a user message containing
-        // "<|im_end|>" ends its turn early. Tokenize the template's parts separately.
         let model = self.model;
         let vocab = model.vocab();
         let mut tokens = vocab.tokenize(text.as_bytes(), true, true);

@@ -66,7 +66,9 @@ pub struct Generate {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Prompt {
     /// Rendered with the model's own chat template, ending with the opening of the
-    /// assistant's turn. Fails with `BadRequest` if the model has no template.
+    /// assistant's turn. Fails with `BadRequest` if the model has no template, or if a
+    /// message contains text the model reads as a control token (`<|im_end|>`): a message
+    /// cannot close its turn and speak as another role.
     Chat { messages: Vec<ChatMessage> },
     /// Used as it is (special tokens such as `<|im_start|>` in it are parsed as such): for
     /// base models and callers that render their own template.
