@@ -5,5 +5,8 @@ fn main() {
         .iter()
         .map(|tool| tool.manifest().to_json())
         .collect();
-    println!("{}", serde_json::to_string_pretty(&manifests).expect("JSON values serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&manifests).expect("JSON values serialise")
+    );
 }
