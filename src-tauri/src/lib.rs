@@ -10,5 +10,6 @@ pub mod cli;
 pub mod engines;
 pub mod listener;
 pub mod logging;
+pub mod planning;
 pub mod speech_sets;
 pub mod wer;

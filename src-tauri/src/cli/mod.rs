@@ -16,6 +16,7 @@ mod history;
 mod interactive;
 mod listen;
 pub(crate) mod models;
+pub(crate) mod plan;
 mod progress;
 mod speech;
 mod transcribe;
@@ -56,10 +57,7 @@ pub enum Command {
         request: Vec<String>,
     },
     /// Show the plan Sotto would make for a request, without running anything.
-    Plan {
-        #[arg(required = true, num_args = 1..)]
-        request: Vec<String>,
-    },
+    Plan(plan::PlanArgs),
     /// Transcribe speech files with the speech model.
     Transcribe(transcribe::TranscribeArgs),
     /// Listen on the microphone: live transcripts, every utterance kept in the history.
@@ -121,7 +119,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::History { command } => history::run(&app()?, command).await,
         Command::Config { command } => config::run(command),
         Command::Do { .. } => not_built("do", "the planner and the tool runtime (issues 4 and 5)"),
-        Command::Plan { .. } => not_built("plan", "the planner (issue 4)"),
+        Command::Plan(args) => plan::run(&app()?, args).await,
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen(args) => listen::run(&app()?, args).await,
         Command::Tools => not_built("tools", "the tool runtime (issue 5)"),

@@ -2,6 +2,7 @@
 //! and keeping them supervised. Only this module knows the workers are separate processes.
 
 pub mod asr;
+pub mod lm;
 
 use std::path::PathBuf;
 

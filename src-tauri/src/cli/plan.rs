@@ -1,0 +1,140 @@
+//! `sotto plan`: the plan Sotto would make for a request, printed step by step as the model
+//! writes it. Nothing is run.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::{json, Value};
+use sotto_planner::plan::Step;
+use sotto_planner::Functions;
+
+use crate::app::App;
+use crate::engines::lm::{self, LmEngine, PLANNER_CONTEXT};
+use crate::planning::{Planned, Planner, PlannerSetup};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The request, as you would say it ("set a timer for ten minutes").
+    #[arg(required = true, num_args = 1..)]
+    pub request: Vec<String>,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+    /// Print JSON: {"steps": [{"id", "tool", "args", "deps"}], "reply", "elapsed_ms", ...}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to build the planner; shared by `plan`, `do` and `eval plan`.
+#[derive(Debug, Args, Clone)]
+pub struct PlannerArgs {
+    /// Plan against these functions instead of Sotto's tools: a JSON list of OpenAI-style
+    /// function schemas ({"name", "description", "parameters"}, BFCL's type names accepted).
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+    /// The planner model (a catalog id); default: the configured or recommended one.
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// The built-in tools' planner setup.
+pub fn builtin_setup() -> Result<PlannerSetup> {
+    let tools = sotto_builtins::all();
+    PlannerSetup::from_manifests(tools.iter().map(|t| t.manifest()))
+}
+
+/// Functions from a `--tools` file.
+pub fn functions_from_file(path: &Path) -> Result<Functions> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the function list {}", path.display()))?;
+    let json: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    Ok(Functions::from_json(&json).with_context(|| format!("in {}", path.display()))?)
+}
+
+/// The LM worker with the planner model loaded on first use.
+pub async fn engine(app: &App, model: Option<&str>) -> Result<LmEngine> {
+    let id = lm::choose_model(app, model).await?;
+    let file = lm::model_file(app, &id).await?;
+    Ok(LmEngine::new(
+        file,
+        PLANNER_CONTEXT,
+        Duration::from_secs(600),
+    ))
+}
+
+pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
+    let setup = match &args.tools {
+        Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
+        None => builtin_setup()?,
+    };
+    Ok(Planner::new(setup, None, engine(app, args.model.as_deref()).await?))
+}
+
+pub async fn run(app: &App, args: PlanArgs) -> Result<ExitCode> {
+    let request = args.request.join(" ");
+    let mut planner = planner(app, &args.planner).await?;
+    let json = args.json;
+    let planned = planner
+        .plan(&request, |step| {
+            if !json {
+                println!("{step}");
+            }
+        })
+        .await?;
+    if json {
+        println!("{}", planned_json(&planned));
+    } else {
+        println!("join()");
+        eprintln!("{}", timing_line(&planned));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One step as JSON; `$N` arguments are written as the string "$N".
+pub fn step_json(step: &Step) -> Value {
+    let args: serde_json::Map<String, Value> = match &step.action {
+        sotto_planner::Action::Call { args, .. } => args
+            .iter()
+            .map(|(name, arg)| (name.clone(), arg.to_json_with_ref_strings()))
+            .collect(),
+        sotto_planner::Action::Reply { .. } => serde_json::Map::new(),
+    };
+    json!({
+        "id": step.id,
+        "tool": step.function(),
+        "args": args,
+        "deps": step.deps(),
+    })
+}
+
+pub fn planned_json(planned: &Planned) -> Value {
+    json!({
+        "steps": planned.plan.calls().map(step_json).collect::<Vec<_>>(),
+        "reply": planned.plan.reply(),
+        "text": planned.text,
+        "elapsed_ms": planned.total.as_millis() as u64,
+        "first_step_ms": planned.first_step.map(|d| d.as_millis() as u64),
+        "retrieve_us": planned.retrieve.as_micros() as u64,
+        "offered": planned.offered,
+        "prompt_tokens": planned.prompt_tokens,
+        "cached_prompt_tokens": planned.cached_prompt_tokens,
+        "generated_tokens": planned.generated_tokens,
+    })
+}
+
+pub fn timing_line(planned: &Planned) -> String {
+    format!(
+        "planned in {} ms (first step {}; prompt {} tokens, {} cached; {} generated)",
+        planned.total.as_millis(),
+        planned
+            .first_step
+            .map(|d| format!("{} ms", d.as_millis()))
+            .unwrap_or_else(|| "-".into()),
+        planned.prompt_tokens,
+        planned.cached_prompt_tokens,
+        planned.generated_tokens
+    )
+}

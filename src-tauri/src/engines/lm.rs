@@ -1,0 +1,185 @@
+//! The planner's language model for the app: the model the user gets by default (fetched on
+//! first use) and a supervised `sotto-lm` worker that has it loaded, streaming answers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use sotto_models::{InstallState, Task};
+use sotto_protocol::client::{Next, Supervisor, WorkerSpec};
+use sotto_protocol::lm::{Completion, Generate, LmRequest, LmResponse, Prompt};
+
+use crate::app::App;
+
+/// Context size for planning: the system prompt with the whole tool catalogue, a few
+/// examples, the request and the plan fit with room to spare.
+pub const PLANNER_CONTEXT: u32 = 4096;
+
+/// Which planner model to use: the one asked for, else the configured one, else the
+/// recommended one.
+pub async fn choose_model(app: &App, requested: Option<&str>) -> Result<String> {
+    if let Some(id) =
+        requested.or(Some(app.settings.config.models.planner.as_str()).filter(|s| !s.is_empty()))
+    {
+        let model = app.models.model(id)?;
+        if model.task != Task::Planner {
+            bail!("{id} is a {} model, not a planner model", model.task);
+        }
+        return Ok(id.to_string());
+    }
+    let recommendations = crate::cli::models::recommended_choices(app).await;
+    recommendations
+        .into_iter()
+        .find(|r| r.task == Task::Planner)
+        .and_then(|r| r.chosen)
+        .context("no planner model suits this machine (see `sotto models recommend`)")
+}
+
+/// The GGUF file of catalog model `id`, fetched first if needed.
+pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
+    let model = app.models.model(id)?;
+    if app.models.state(model) != InstallState::Installed {
+        eprintln!("fetching the planner model {id} (first use)");
+        crate::cli::models::fetch(app, &[id.to_string()], false).await?;
+    }
+    if model.format != "gguf" {
+        bail!(
+            "{id} has format {}, which the planner worker cannot load",
+            model.format
+        );
+    }
+    let installed = app.models.installed_path(id)?;
+    if installed.is_file() {
+        return Ok(installed);
+    }
+    let gguf = std::fs::read_dir(&installed)
+        .with_context(|| format!("cannot read {}", installed.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|path| path.extension().is_some_and(|e| e == "gguf"));
+    gguf.with_context(|| format!("{id} is installed but has no .gguf file"))
+}
+
+/// A supervised `sotto-lm` with one model loaded.
+#[derive(Debug)]
+pub struct LmEngine {
+    supervisor: Supervisor<LmRequest, LmResponse>,
+    next_id: u64,
+}
+
+impl LmEngine {
+    pub fn new(model: PathBuf, n_ctx: u32, idle_timeout: Duration) -> LmEngine {
+        let spec = WorkerSpec {
+            name: "sotto-lm".into(),
+            program: super::worker_program("sotto-lm"),
+            args: Vec::new(),
+            hello_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(120),
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2)
+            .min(8);
+        let mut supervisor = Supervisor::new(spec, idle_timeout);
+        supervisor.set_setup(vec![LmRequest::Load {
+            model,
+            n_ctx,
+            threads,
+        }]);
+        LmEngine {
+            supervisor,
+            next_id: 1,
+        }
+    }
+
+    /// Generates an answer, handing each piece of text to `on_text` as it comes; returns when
+    /// the worker reports the end. `Next::Done` from `on_text` cancels the rest (the worker
+    /// is told to stop, and the answer so far is returned).
+    pub async fn generate(
+        &mut self,
+        mut request: Generate,
+        mut on_text: impl FnMut(&str) -> Next,
+    ) -> Result<Completion> {
+        let id = self.next_id;
+        self.next_id += 1;
+        request.id = id;
+        let (cancel_tx, cancel_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut cancel_tx = Some(cancel_tx);
+        let cancel = async move {
+            // Never completes unless the caller asked to stop.
+            if cancel_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            LmRequest::Cancel { id }
+        };
+        let mut outcome: Option<Result<Completion>> = None;
+        let streamed = self
+            .supervisor
+            .stream(&LmRequest::Generate(request), loaded, cancel, |response| {
+                match response {
+                    LmResponse::Token { id: got, text } if got == id => {
+                        if on_text(&text) == Next::Done {
+                            if let Some(tx) = cancel_tx.take() {
+                                let _ = tx.send(());
+                            }
+                        }
+                        Next::More
+                    }
+                    LmResponse::Done(completion) if completion.id == id => {
+                        outcome = Some(Ok(completion));
+                        Next::Done
+                    }
+                    LmResponse::Failed { failure, .. } => {
+                        outcome = Some(Err(anyhow::anyhow!(
+                            "the planner model failed: {}",
+                            failure.message
+                        )));
+                        Next::Done
+                    }
+                    // An answer to an earlier, cancelled request: not ours.
+                    _ => Next::More,
+                }
+            })
+            .await;
+        match streamed {
+            Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
+            Ok(Err(rejected)) => Err(rejected),
+            Ok(Ok(())) => outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer")),
+        }
+    }
+
+    /// How many tokens `prompt` takes for the loaded model.
+    pub async fn count_tokens(&mut self, prompt: Prompt) -> Result<u32> {
+        let id = self.next_id;
+        self.next_id += 1;
+        match self
+            .supervisor
+            .call(&LmRequest::CountTokens { id, prompt }, loaded)
+            .await??
+        {
+            LmResponse::TokenCount { tokens, .. } => Ok(tokens),
+            LmResponse::Failed { failure, .. } => bail!("{}", failure.message),
+            other => bail!("unexpected answer from the planner worker: {other:?}"),
+        }
+    }
+
+    /// The worker's process id while it runs (for memory measurements).
+    pub fn pid(&self) -> Option<u32> {
+        self.supervisor.pid()
+    }
+
+    pub fn stop_if_idle(&mut self) -> bool {
+        self.supervisor.stop_if_idle()
+    }
+}
+
+/// Checks the worker's answer to the `Load` the supervisor replays after every (re)start.
+fn loaded(response: &LmResponse) -> Result<()> {
+    match response {
+        LmResponse::Loaded(_) => Ok(()),
+        LmResponse::Failed { failure, .. } => Err(anyhow::anyhow!(
+            "the planner model cannot be loaded: {}",
+            failure.message
+        )),
+        other => Err(anyhow::anyhow!("unexpected answer to Load: {other:?}")),
+    }
+}

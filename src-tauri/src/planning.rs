@@ -1,0 +1,273 @@
+//! The planner service: request in, plan out, step by step as the model writes it.
+//!
+//! Per request: choose the functions the grammar may call (all, or those retrieval finds
+//! relevant), build the grammar, ask the LM worker with the stable prompt (rules, every
+//! function, worked examples) plus the request, and parse its tokens as they stream, handing
+//! each finished step to the caller at once.
+//!
+//! The prompt lists every function, not just the retrieved ones, because the worker keeps
+//! the KV cache of the prompt prefix it saw last: a fixed prompt costs nothing per request
+//! after the first, while a per-request tool list costs ~6 ms per token on 2 cores
+//! (measured: see docs). Retrieval narrows what the *grammar* admits, which is free.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use sotto_planner::grammar::{plan_grammar, GrammarOptions};
+use sotto_planner::plan::{Action, Arg, Plan, Step};
+use sotto_planner::prompt::{self, Example};
+use sotto_planner::{Function, Functions, PlanParser};
+use sotto_protocol::client::Next;
+use sotto_protocol::lm::{ChatMessage, Generate, Grammar, Prompt};
+use sotto_tools::ToolManifest;
+
+use crate::engines::lm::LmEngine;
+
+/// The most tokens a plan may take: eight steps of a dozen tokens and `join()`.
+const MAX_PLAN_TOKENS: u32 = 200;
+
+/// What the planner offers the model.
+#[derive(Debug, Clone)]
+pub struct PlannerSetup {
+    /// Every function the prompt lists.
+    pub functions: Functions,
+    /// Worked examples, in the system prompt.
+    pub examples: Vec<Example>,
+    pub grammar: GrammarOptions,
+}
+
+impl PlannerSetup {
+    /// For Sotto's own tools: each manifest's first example becomes a worked example.
+    pub fn from_manifests<'a>(manifests: impl IntoIterator<Item = &'a ToolManifest>) -> Result<Self> {
+        let mut functions = Vec::new();
+        let mut examples = Vec::new();
+        for manifest in manifests {
+            let function = Function::new(&manifest.name, &manifest.description, &manifest.args_schema)
+                .with_context(|| format!("tool {} cannot be offered to the planner", manifest.name))?;
+            if let Some(example) = manifest.examples.first() {
+                examples.push(Example {
+                    request: example.utterance.clone(),
+                    plan: one_call_plan(&function, &example.args).to_string(),
+                });
+            }
+            functions.push(function);
+        }
+        examples.extend(MULTI_STEP_EXAMPLES.iter().map(|(request, plan)| Example {
+            request: request.to_string(),
+            plan: plan.to_string(),
+        }));
+        Ok(PlannerSetup {
+            functions: Functions::new(functions)?,
+            examples,
+            grammar: GrammarOptions::default(),
+        })
+    }
+
+    /// For a list of functions given by the user (`--tools FILE`): no examples.
+    pub fn from_functions(functions: Functions) -> PlannerSetup {
+        PlannerSetup {
+            functions,
+            examples: Vec::new(),
+            grammar: GrammarOptions::default(),
+        }
+    }
+
+    /// The system message: rules, functions, examples. Stable across requests.
+    pub fn system_message(&self) -> String {
+        let mut text = prompt::system_message(&self.functions);
+        if !self.examples.is_empty() {
+            text.push_str("\n\nExamples:");
+            for example in &self.examples {
+                text.push_str(&format!("\nRequest: {}\n{}", example.request, example.plan));
+            }
+        }
+        text
+    }
+}
+
+/// Plans for requests that need several steps, written for the built-in tools: parallel,
+/// dependent, and nothing to do. Kept few: every one is in every prompt.
+const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "set a timer for 20 minutes and turn the volume down",
+        "1. timer_start(minutes=20)\n2. volume(action=\"down\")\njoin()",
+    ),
+    (
+        "find Sam's email address and write him a mail about the meeting",
+        "1. contact_lookup(name=\"Sam\")\n2. compose_email(to=$1, subject=\"The meeting\")\njoin()",
+    ),
+    (
+        "order me a pizza",
+        "1. reply(text=\"Sorry, I can't order food.\")\njoin()",
+    ),
+];
+
+/// `1. f(a=1)` for an example's arguments, in the function's parameter order.
+fn one_call_plan(function: &Function, args: &Value) -> Plan {
+    let args = function
+        .params
+        .iter()
+        .filter_map(|p| {
+            args.get(&p.name)
+                .filter(|v| !v.is_null())
+                .map(|v| (p.name.clone(), Arg::Value(v.clone())))
+        })
+        .collect();
+    Plan {
+        steps: vec![Step {
+            id: 1,
+            action: Action::Call {
+                function: function.name.clone(),
+                args,
+            },
+        }],
+    }
+}
+
+/// A plan and what it cost.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    /// The model's text, as written.
+    pub text: String,
+    /// The functions the grammar allowed.
+    pub offered: Vec<String>,
+    pub retrieve: Duration,
+    /// From the request to the first step parsed (`None` for a plan without steps).
+    pub first_step: Option<Duration>,
+    pub total: Duration,
+    pub prompt_tokens: u32,
+    pub cached_prompt_tokens: u32,
+    pub generated_tokens: u32,
+}
+
+/// Chooses which functions the grammar admits for a request.
+pub type Retriever = Box<dyn Fn(&str) -> Vec<String> + Send + Sync>;
+
+/// The planner: a setup, a retriever and the LM worker.
+pub struct Planner {
+    setup: PlannerSetup,
+    system: String,
+    retriever: Option<Retriever>,
+    lm: LmEngine,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("functions", &self.setup.functions.len())
+            .field("retrieval", &self.retriever.is_some())
+            .finish()
+    }
+}
+
+impl Planner {
+    pub fn new(setup: PlannerSetup, retriever: Option<Retriever>, lm: LmEngine) -> Planner {
+        let system = setup.system_message();
+        Planner {
+            setup,
+            system,
+            retriever,
+            lm,
+        }
+    }
+
+    pub fn lm(&mut self) -> &mut LmEngine {
+        &mut self.lm
+    }
+
+    fn prompt(&self, request: &str) -> Prompt {
+        Prompt::Chat {
+            messages: vec![
+                ChatMessage::system(self.system.clone()),
+                ChatMessage::user(request.trim()),
+            ],
+        }
+    }
+
+    /// Evaluates the stable prompt so the first request only pays for itself.
+    pub async fn warm_up(&mut self) -> Result<()> {
+        let request = Generate {
+            id: 0,
+            prompt: self.prompt("hello"),
+            grammar: None,
+            max_tokens: 1,
+            stop: Vec::new(),
+            temperature: 0.0,
+            seed: 0,
+        };
+        self.lm.generate(request, |_| Next::More).await?;
+        Ok(())
+    }
+
+    /// Plans `request`, handing each step to `on_step` as soon as it is parsed.
+    pub async fn plan(&mut self, request: &str, mut on_step: impl FnMut(&Step)) -> Result<Planned> {
+        let started = Instant::now();
+        let offered: Vec<String> = match &self.retriever {
+            Some(retrieve) => retrieve(request),
+            None => self.setup.functions.iter().map(|f| f.name.clone()).collect(),
+        };
+        let functions = self.setup.functions.subset(offered.iter().map(String::as_str));
+        let retrieve = started.elapsed();
+        let grammar = plan_grammar(&functions, self.setup.grammar);
+        let generate = Generate {
+            id: 0,
+            prompt: self.prompt(request),
+            grammar: Some(Grammar::Lark(grammar)),
+            max_tokens: MAX_PLAN_TOKENS,
+            stop: Vec::new(),
+            temperature: 0.0,
+            seed: 0,
+        };
+        let mut parser = PlanParser::new();
+        let mut first_step = None;
+        let mut parse_error = None;
+        let completion = self
+            .lm
+            .generate(generate, |text| {
+                match parser.push(text) {
+                    Ok(steps) => {
+                        for step in &steps {
+                            first_step.get_or_insert_with(|| started.elapsed());
+                            on_step(step);
+                        }
+                    }
+                    Err(e) => {
+                        parse_error.get_or_insert(e);
+                        return Next::Done;
+                    }
+                }
+                if parser.is_joined() {
+                    Next::Done
+                } else {
+                    Next::More
+                }
+            })
+            .await?;
+        if let Some(error) = parse_error {
+            return Err(anyhow::Error::new(error).context(format!(
+                "the planner wrote a plan Sotto cannot read:\n{}",
+                completion.text
+            )));
+        }
+        let plan = parser
+            .finish()
+            .with_context(|| format!("the planner's plan is incomplete:\n{}", completion.text))?;
+        Ok(Planned {
+            plan,
+            text: completion.text,
+            offered,
+            retrieve,
+            first_step,
+            total: started.elapsed(),
+            prompt_tokens: completion.prompt_tokens,
+            cached_prompt_tokens: completion.cached_prompt_tokens,
+            generated_tokens: completion.generated_tokens,
+        })
+    }
+
+    pub fn functions(&self) -> &Functions {
+        &self.setup.functions
+    }
+}
