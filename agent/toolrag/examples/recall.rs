@@ -61,7 +61,7 @@ fn main() {
         docs.len()
     );
 
-    println!("\n## Tools: name + description + examples");
+    println!("\n## Tools: name + description + arguments + examples");
     header();
     for method in Method::ALL {
         report(
@@ -72,11 +72,32 @@ fn main() {
         );
     }
 
-    println!("\n## Tools: name + description only (no examples, as BFCL functions)");
+    println!("\n## Tools: the same without the arguments' text");
+    header();
+    let no_arguments: Vec<ToolDoc> = docs
+        .iter()
+        .map(|d| ToolDoc {
+            arguments: String::new(),
+            ..d.clone()
+        })
+        .collect();
+    for method in Method::ALL {
+        report(
+            method.name(),
+            &ToolIndex::build_with(no_arguments.clone(), method),
+            &cases,
+            &sizes,
+        );
+    }
+
+    println!("\n## Tools: name + description + arguments, no examples (as BFCL functions)");
     header();
     let bare: Vec<ToolDoc> = docs
         .iter()
-        .map(|d| ToolDoc::new(&d.name, &d.description))
+        .map(|d| ToolDoc {
+            examples: Vec::new(),
+            ..d.clone()
+        })
         .collect();
     for method in Method::ALL {
         report(
@@ -289,11 +310,29 @@ fn read_cases(path: &str) -> Vec<Case> {
         .collect()
 }
 
+/// Argument names, their descriptions and enum values, as plain text.
+fn argument_text(schema: &Value) -> String {
+    let mut out = Vec::new();
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        out.push(name.replace('_', " "));
+        if let Some(d) = property["description"].as_str() {
+            out.push(d.to_string());
+        }
+        for value in property["enum"].as_array().into_iter().flatten() {
+            if let Some(v) = value.as_str() {
+                out.push(v.replace('_', " "));
+            }
+        }
+    }
+    out.join(" ")
+}
+
 fn doc_of(m: &Value) -> ToolDoc {
     ToolDoc::new(
         m["name"].as_str().unwrap_or_default(),
         m["description"].as_str().unwrap_or_default(),
     )
+    .with_arguments(argument_text(&m["parameters"]))
     .with_examples(
         m["examples"]
             .as_array()

@@ -21,36 +21,40 @@
 //! # How it was chosen
 //! Every method shares one text pipeline (`text`): words split at `snake_case`, `camelCase`
 //! and punctuation; stop words out; every number one term; a small table of desktop synonyms
-//! (song/track/music, louder/volume, remind/reminder, ...); light suffix stripping; and a
-//! misspelt word corrected to known terms within one edit (same first letter). A compound
-//! request is also scored clause by clause ("... and ..."). Three scorers were measured
-//! with `examples/recall.rs` on the planner's development set (`tests/plans/dev.jsonl`: 146
-//! requests needing 1-3 of the 28 built-in tools, 22 needing none), release build, 2 cores:
+//! (song/track/music, louder/volume, remind/reminder, tomorrow/date, ...); light suffix
+//! stripping; and a misspelt word corrected to the known terms within one edit that share its
+//! first letter. A compound request is also scored clause by clause ("... and ..."). Three
+//! scorers were measured with `examples/recall.rs` on the planner's development set
+//! (`tests/plans/dev.jsonl`: 146 requests needing 1-3 of the 28 built-in tools, 22 needing
+//! none), tools indexed by name, description, argument text and example utterances:
 //!
-//! | method | top-1 (single) | R@3 | R@5 | R@8 | R@5 typos | R@5 500 tools | R@5 no examples | none AUC | mean µs |
+//! | method | top-1 (single) | R@3 | R@5 | R@8 | R@5 typos | R@5 500 tools | R@5 no examples | none AUC | µs (28 / 500 tools) |
 //! |---|---|---|---|---|---|---|---|---|---|
-//! | **tfidf** (words + trigrams, cosine) | **0.894** | 0.938 | **0.973** | **1.000** | **0.973** | 0.952 | 0.945 | **0.936** | 33 |
-//! | bm25 | 0.862 | 0.938 | 0.959 | 0.993 | 0.952 | **0.966** | 0.945 | 0.905 | 7 |
-//! | hybrid (mean of both) | 0.894 | 0.945 | 0.973 | 1.000 | 0.973 | 0.959 | 0.932 | 0.927 | 40 |
-//! | nearest example (removed) | 0.55 R@1 | 0.890 | 0.952 | 0.973 | 0.932 | 0.925 | — | 0.897 | 23 |
+//! | **tfidf** (words + trigrams, cosine) | **0.926** | 0.938 | **0.979** | **1.000** | 0.973 | 0.959 | 0.938 | **0.951** | 13 / 28 |
+//! | bm25 | 0.894 | **0.945** | 0.952 | 0.993 | 0.945 | 0.959 | 0.938 | 0.932 | 6 / 35 |
+//! | hybrid (mean of both) | 0.915 | 0.938 | 0.979 | 1.000 | **0.979** | 0.952 | 0.945 | 0.951 | 12 / 37 |
+//! | nearest example (removed; no argument text) | — | 0.890 | 0.952 | 0.973 | 0.932 | 0.925 | — | 0.897 | 23 / 52 |
 //!
-//! R@k: the share of requests all of whose tools are in the top k. "typos": one edit in most
-//! words of five letters or more. "500 tools": the built-ins among 472 synthetic plugin-like
-//! tools. "no examples": names and descriptions only. "none AUC": how well the best score
-//! tells the 22 requests no tool serves from the rest.
+//! R@k: the share of requests all of whose tools are in the top k. top-1 (single): the 94
+//! one-tool requests whose tool comes first. "typos": one edit in three of four words of five
+//! letters or more. "500 tools": the built-ins among 472 synthetic plugin-like tools. "no
+//! examples": as a BFCL function list. "none AUC": how well the best score tells the 22
+//! requests no tool serves from the rest. Times: mean per query, release build, on a busy
+//! 2-core machine (p95 under 40 µs when it was quiet).
 //!
-//! **TF-IDF wins for tools** and is [`ToolIndex::build`]'s method: it puts a single-tool
-//! request's tool first 3 points more often than BM25 (84 of 94 against 81), finds 2 more of
-//! the 146 requests' tools in the top 5, and separates unserved requests better; BM25 holds up
-//! slightly better among 500 tools (2 requests) and is 4-5 times faster, but every method is
-//! far under a millisecond (500 tools: 80 µs). The hybrid adds cost and no recall, and the
-//! nearest-example scorer was worst everywhere, so it was removed. **BM25 wins for examples**
-//! ([`ExampleIndex::build`]): the top example's tool is one the request needs for 80% of
-//! requests against 75% with TF-IDF. The differences are a few requests on a development set
-//! the synonyms were written against: the next held-out set should confirm them.
+//! **TF-IDF wins for tools** and is [`ToolIndex::build`]'s method: against BM25 it puts the
+//! tool of 3 more single-tool requests first (87 of 94 against 84), finds every tool of 4
+//! more requests in the top 5 (143 of 146 against 139) and of 4 more with typos, and
+//! separates unserved requests better. BM25 is about twice as fast, but everything is far
+//! under a millisecond. The hybrid costs both and gains one typo case, and the
+//! nearest-example scorer lost everywhere, so it was removed. The argument text is worth
+//! giving: without it TF-IDF's top-1 drops to 0.894 and R@5 to 0.973. **BM25 wins for
+//! examples** ([`ExampleIndex::build`]): the top example's tool is one the request needs for
+//! 80% of requests against 75% with TF-IDF. The differences are a few requests on a
+//! development set the synonyms were written against: a held-out set should confirm them.
 //!
-//! Scores run from 0 (nothing in common) to 1. Requests no tool serves average 0.16 at the
-//! top, served ones 0.47, but the ranges overlap: the planner's model, not a
+//! Scores run from 0 (nothing in common) to 1. Requests no tool serves average 0.14 at the
+//! top, served ones 0.43, but the ranges overlap: the planner's model, not a
 //! threshold here, decides that nothing fits.
 
 mod bm25;
@@ -62,12 +66,15 @@ use bm25::Bm25;
 use vector::VectorSpace;
 
 /// What the index knows about one tool. Only text: a plugin's manifest, a built-in's, or a
-/// BFCL-style function (name and description, no examples) all fit.
+/// BFCL-style function (name and description, perhaps arguments, no examples) all fit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolDoc {
     /// The tool's name; its words count most (`timer_start` is "timer start").
     pub name: String,
     pub description: String,
+    /// The arguments as plain text: their names, descriptions and enum values (measured: a
+    /// single-tool request's tool comes first 3 points more often with them).
+    pub arguments: String,
     /// Example requests the tool serves.
     pub examples: Vec<String>,
 }
@@ -77,8 +84,14 @@ impl ToolDoc {
         ToolDoc {
             name: name.into(),
             description: description.into(),
+            arguments: String::new(),
             examples: Vec::new(),
         }
+    }
+
+    pub fn with_arguments(mut self, arguments: impl Into<String>) -> Self {
+        self.arguments = arguments.into();
+        self
     }
 
     pub fn with_examples(mut self, examples: impl IntoIterator<Item = impl Into<String>>) -> Self {
@@ -119,7 +132,8 @@ impl Method {
     }
 }
 
-/// Field weights: a word of the name counts as much as this many words of the description.
+/// Field weights: a word of the name counts as much as this many words of the description
+/// (or of the arguments' text).
 /// (1 to 5 measured alike; examples at 0.5 to 2 too.)
 const NAME_WEIGHT: f32 = 3.0;
 const DESCRIPTION_WEIGHT: f32 = 1.0;
@@ -152,20 +166,21 @@ fn bm25_terms(doc: &ToolDoc) -> Vec<(String, f32)> {
     };
     add(&doc.name, NAME_WEIGHT);
     add(&doc.description, DESCRIPTION_WEIGHT);
+    add(&doc.arguments, DESCRIPTION_WEIGHT);
     for example in &doc.examples {
         add(example, EXAMPLE_WEIGHT);
     }
     terms
 }
 
-fn vector_features(doc: &ToolDoc) -> Vec<(String, f32)> {
-    let mut features = Vec::new();
-    vector::features(&doc.name, NAME_WEIGHT, &mut features);
-    vector::features(&doc.description, DESCRIPTION_WEIGHT, &mut features);
-    for example in &doc.examples {
-        vector::features(example, EXAMPLE_WEIGHT, &mut features);
-    }
-    features
+fn vector_texts(doc: &ToolDoc) -> Vec<(&str, f32)> {
+    let mut texts = vec![
+        (doc.name.as_str(), NAME_WEIGHT),
+        (doc.description.as_str(), DESCRIPTION_WEIGHT),
+        (doc.arguments.as_str(), DESCRIPTION_WEIGHT),
+    ];
+    texts.extend(doc.examples.iter().map(|e| (e.as_str(), EXAMPLE_WEIGHT)));
+    texts
 }
 
 impl ToolIndex {
@@ -180,11 +195,11 @@ impl ToolIndex {
                 &docs.iter().map(bm25_terms).collect::<Vec<_>>(),
             )),
             Method::Tfidf => Engine::Vector(VectorSpace::build(
-                &docs.iter().map(vector_features).collect::<Vec<_>>(),
+                &docs.iter().map(vector_texts).collect::<Vec<_>>(),
             )),
             Method::Hybrid => Engine::Hybrid(
                 Bm25::build(&docs.iter().map(bm25_terms).collect::<Vec<_>>()),
-                VectorSpace::build(&docs.iter().map(vector_features).collect::<Vec<_>>()),
+                VectorSpace::build(&docs.iter().map(vector_texts).collect::<Vec<_>>()),
             ),
         };
         ToolIndex {
@@ -243,15 +258,13 @@ impl ToolIndex {
     /// is scored, so with `k >= len()` all tools come back, unrelated ones with score 0.
     pub fn search(&self, request: &str, k: usize) -> Vec<Ranked> {
         let scores = self.scores(request);
-        let mut order: Vec<usize> = (0..self.names.len()).collect();
-        order.sort_by(|&a, &b| {
-            scores[b]
-                .total_cmp(&scores[a])
-                .then_with(|| self.names[a].cmp(&self.names[b]))
-        });
-        order
+        let by_rank = |a: &usize, b: &usize| {
+            scores[*b]
+                .total_cmp(&scores[*a])
+                .then_with(|| self.names[*a].cmp(&self.names[*b]))
+        };
+        best_k((0..self.names.len()).collect(), k, by_rank)
             .into_iter()
-            .take(k)
             .map(|i| Ranked {
                 name: self.names[i].clone(),
                 score: scores[i],
@@ -291,13 +304,9 @@ impl ExampleIndex {
             Bm25::build(&docs)
         };
         let space = || {
-            let docs: Vec<Vec<(String, f32)>> = examples
+            let docs: Vec<Vec<(&str, f32)>> = examples
                 .iter()
-                .map(|(u, _)| {
-                    let mut f = Vec::new();
-                    vector::features(u, 1.0, &mut f);
-                    f
-                })
+                .map(|(u, _)| vec![(u.as_str(), 1.0)])
                 .collect();
             VectorSpace::build(&docs)
         };
@@ -337,9 +346,21 @@ impl ExampleIndex {
                 .map(|(a, b)| (a + b) / 2.0)
                 .collect(),
         };
-        let mut order: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
-        order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        order.truncate(k);
-        order
+        let order: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
+        best_k(order, k, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)))
     }
+}
+
+/// The first `k` items in `order`, sorted; the rest are only partitioned away (with 500 tools
+/// mostly scoring 0, sorting them all by name cost more than scoring).
+fn best_k<T>(mut items: Vec<T>, k: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if k < items.len() {
+        items.select_nth_unstable_by(k - 1, &order);
+        items.truncate(k);
+    }
+    items.sort_by(order);
+    items
 }

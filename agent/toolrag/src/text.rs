@@ -422,7 +422,18 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("time", &["time", "clock", "oclock"]),
-    ("date", &["date", "day", "weekday", "today"]),
+    (
+        "date",
+        &[
+            "date",
+            "day",
+            "weekday",
+            "today",
+            "tomorrow",
+            "yesterday",
+            "tonight",
+        ],
+    ),
     ("timezone", &["timezone", "zone"]),
     (
         "calc",

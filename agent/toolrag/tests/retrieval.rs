@@ -19,6 +19,7 @@ fn manifests() -> Vec<Value> {
     serde_json::from_str(&data("tests/data/builtin-manifests.json")).expect("a JSON array")
 }
 
+/// The built-ins as the planner will index them: name, description, arguments, examples.
 fn builtin_docs() -> Vec<ToolDoc> {
     manifests()
         .iter()
@@ -27,6 +28,7 @@ fn builtin_docs() -> Vec<ToolDoc> {
                 m["name"].as_str().unwrap(),
                 m["description"].as_str().unwrap(),
             )
+            .with_arguments(argument_text(&m["parameters"]))
             .with_examples(
                 m["examples"]
                     .as_array()
@@ -36,6 +38,19 @@ fn builtin_docs() -> Vec<ToolDoc> {
             )
         })
         .collect()
+}
+
+/// Argument names, their descriptions and enum values, as plain text.
+fn argument_text(schema: &Value) -> String {
+    let mut out = Vec::new();
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        out.push(name.replace('_', " "));
+        out.extend(property["description"].as_str().map(str::to_string));
+        for value in property["enum"].as_array().into_iter().flatten() {
+            out.extend(value.as_str().map(|v| v.replace('_', " ")));
+        }
+    }
+    out.join(" ")
 }
 
 /// (request, reference tools) for every line of the development set.
@@ -73,12 +88,12 @@ fn recall_at(index: &ToolIndex, k: usize) -> f64 {
 
 #[test]
 fn dev_set_recall_stays_above_its_measured_floor() {
-    // Measured 0.973 at 5 and 1.000 at 8 (146 requests that need tools): one more miss at 5
+    // Measured 0.979 at 5 and 1.000 at 8 (146 requests that need tools): one more miss at 5
     // is allowed, none at 8.
     let index = ToolIndex::build(builtin_docs());
     let at5 = recall_at(&index, 5);
     let at8 = recall_at(&index, 8);
-    assert!(at5 >= 0.965, "recall@5 {at5:.3}");
+    assert!(at5 >= 0.972, "recall@5 {at5:.3}");
     assert!(at8 >= 0.99, "recall@8 {at8:.3}");
 }
 
@@ -176,7 +191,7 @@ fn requests_no_tool_serves_score_lower_than_served_ones() {
         .push(top);
     }
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
-    // Measured: 0.16 against 0.47.
+    // Measured: 0.14 against 0.43.
     assert!(mean(&none) < 0.25, "none {}", mean(&none));
     assert!(mean(&served) > 0.4, "served {}", mean(&served));
 }
