@@ -52,6 +52,13 @@ fn main() {
             (name, size)
         })
         .collect();
+    let all_chars: usize = sizes.iter().map(|(_, s)| s).sum();
+    println!(
+        "all {} tools' names, descriptions and schemas: {} characters, about {} prompt tokens",
+        sizes.len(),
+        all_chars,
+        all_chars / 4
+    );
     let served = cases.iter().filter(|c| !c.tools.is_empty()).count();
     println!(
         "{} requests ({} need tools, {} none); {} tools",

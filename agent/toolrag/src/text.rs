@@ -124,455 +124,92 @@ pub(crate) fn term(word: &str) -> Option<String> {
     Some(stemmed)
 }
 
+/// Function words and fillers. "up" is one ("look up", "pick up", "fire up" outnumber "turn
+/// it up"), "one" too ("start a new one"); "down", "all", "next", "off" are not.
+#[rustfmt::skip]
 pub(crate) fn is_stop_word(word: &str) -> bool {
     matches!(
         word,
-        "a" | "an"
-            | "the"
-            | "and"
-            | "or"
-            | "but"
-            | "if"
-            | "then"
-            | "of"
-            | "to"
-            | "in"
-            | "on"
-            | "at"
-            | "by"
-            | "for"
-            | "with"
-            | "from"
-            | "into"
-            | "onto"
-            | "about"
-            | "as"
-            | "is"
-            | "are"
-            | "was"
-            | "were"
-            | "be"
-            | "been"
-            | "am"
-            | "do"
-            | "does"
-            | "did"
-            | "have"
-            | "has"
-            | "had"
-            | "got"
-            | "i"
-            | "me"
-            | "my"
-            | "mine"
-            | "you"
-            | "your"
-            | "we"
-            | "us"
-            | "our"
-            | "it"
-            | "its"
-            | "this"
-            | "that"
-            | "these"
-            | "those"
-            | "there"
-            | "here"
-            | "what"
-            | "which"
-            | "who"
-            | "when"
-            | "where"
-            | "why"
-            | "how"
-            | "can"
-            | "could"
-            | "would"
-            | "should"
-            | "will"
-            | "shall"
-            | "may"
-            | "might"
-            | "must"
-            | "please"
-            | "pls"
-            | "uh"
-            | "um"
-            | "uhm"
-            | "er"
-            | "erm"
-            | "hmm"
-            | "like"
-            | "just"
-            | "so"
-            | "some"
-            | "any"
-            | "also"
-            | "too"
-            | "very"
-            | "really"
-            | "okay"
-            | "ok"
-            | "hey"
-            | "thanks"
-            | "thank"
-            | "want"
-            | "wanna"
-            | "need"
-            | "let"
-            | "lets"
-            | "e"
-            | "g"
-            | "s"
-            | "t"
-            | "not"
-            | "no"
-            | "up"
-            | "whatever"
-            | "anything"
-            | "something"
-            | "them"
-            | "they"
-            | "their"
-            | "him"
-            | "her"
-            | "his"
-            | "she"
-            | "he"
-            | "one"
+        "a" | "an" | "the" | "and" | "or" | "but" | "if" | "then" | "of" | "to" | "in" | "on" |
+            "at" | "by" | "for" | "with" | "from" | "into" | "onto" | "about" | "as" | "is" |
+            "are" | "was" | "were" | "be" | "been" | "am" | "do" | "does" | "did" | "have" |
+            "has" | "had" | "got" | "i" | "me" | "my" | "mine" | "you" | "your" | "we" | "us" |
+            "our" | "it" | "its" | "this" | "that" | "these" | "those" | "there" | "here" |
+            "what" | "which" | "who" | "when" | "where" | "why" | "how" | "can" | "could" |
+            "would" | "should" | "will" | "shall" | "may" | "might" | "must" | "please" | "pls" |
+            "uh" | "um" | "uhm" | "er" | "erm" | "hmm" | "like" | "just" | "so" | "some" | "any" |
+            "also" | "too" | "very" | "really" | "okay" | "ok" | "hey" | "thanks" | "thank" |
+            "want" | "wanna" | "need" | "let" | "lets" | "e" | "g" | "s" | "t" | "not" | "no" |
+            "up" | "whatever" | "anything" | "something" | "them" | "they" | "their" | "him" |
+            "her" | "his" | "she" | "he" | "one"
     )
 }
 
+#[rustfmt::skip]
 fn is_number_word(word: &str) -> bool {
     matches!(
         word,
-        "zero"
-            | "two"
-            | "three"
-            | "four"
-            | "five"
-            | "six"
-            | "seven"
-            | "eight"
-            | "nine"
-            | "ten"
-            | "eleven"
-            | "twelve"
-            | "thirteen"
-            | "fourteen"
-            | "fifteen"
-            | "sixteen"
-            | "seventeen"
-            | "eighteen"
-            | "nineteen"
-            | "twenty"
-            | "thirty"
-            | "forty"
-            | "fifty"
-            | "sixty"
-            | "seventy"
-            | "eighty"
-            | "ninety"
-            | "hundred"
-            | "thousand"
-            | "million"
-            | "billion"
-            | "half"
-            | "quarter"
-            | "dozen"
-            | "pi"
+        "zero" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine" | "ten" |
+            "eleven" | "twelve" | "thirteen" | "fourteen" | "fifteen" | "sixteen" | "seventeen" |
+            "eighteen" | "nineteen" | "twenty" | "thirty" | "forty" | "fifty" | "sixty" |
+            "seventy" | "eighty" | "ninety" | "hundred" | "thousand" | "million" | "billion" |
+            "half" | "quarter" | "dozen" | "pi"
     )
 }
 
 /// Words that mean the same thing to a desktop assistant, folded onto one term. Each word
 /// belongs to one class; a word that means different things in different tools (`start`,
 /// `stop`, `add`, `find`, `save`) is deliberately absent.
+#[rustfmt::skip]
 const SYNONYMS: &[(&str, &[&str])] = &[
-    (
-        "music",
-        &[
-            "music", "song", "songs", "track", "tracks", "tune", "tunes", "playback", "playlist",
-            "album", "video", "videos", "movie", "podcast",
-        ],
-    ),
+    ("music", &["music", "song", "songs", "track", "tracks", "tune", "tunes", "playback",
+        "playlist", "album", "video", "videos", "movie", "podcast"]),
     ("next", &["next", "skip", "forward"]),
     ("previous", &["previous", "prev", "rewind"]),
-    (
-        "volume",
-        &[
-            "volume", "louder", "quieter", "loud", "quiet", "softer", "sound", "audio", "speaker",
-            "speakers", "loudness",
-        ],
-    ),
+    ("volume", &["volume", "louder", "quieter", "loud", "quiet", "softer", "sound", "audio",
+        "speaker", "speakers", "loudness"]),
     ("mute", &["mute", "unmute", "muted", "silence", "silent"]),
-    (
-        "remind",
-        &[
-            "remind",
-            "reminder",
-            "reminders",
-            "reminded",
-            "remember",
-            "forget",
-            "notification",
-        ],
-    ),
+    ("remind", &["remind", "reminder", "reminders", "reminded", "remember", "forget",
+        "notification"]),
     ("timer", &["timer", "timers", "countdown", "stopwatch"]),
-    (
-        "note",
-        &["note", "notes", "memo", "memos", "jot", "notepad"],
-    ),
-    (
-        "email",
-        &["email", "emails", "mail", "mails", "inbox", "cc", "bcc"],
-    ),
-    (
-        "calendar",
-        &[
-            "calendar",
-            "calendars",
-            "schedule",
-            "agenda",
-            "appointment",
-            "appointments",
-            "event",
-            "events",
-            "meeting",
-            "meetings",
-            "diary",
-            "icalendar",
-        ],
-    ),
-    (
-        "contact",
-        &[
-            "contact",
-            "contacts",
-            "phone",
-            "vcard",
-            "vcf",
-            "addressbook",
-        ],
-    ),
-    (
-        "clipboard",
-        &["clipboard", "copy", "copied", "paste", "pasted"],
-    ),
-    (
-        "app",
-        &[
-            "app",
-            "apps",
-            "application",
-            "applications",
-            "program",
-            "programs",
-        ],
-    ),
-    (
-        "web",
-        &[
-            "web",
-            "internet",
-            "online",
-            "google",
-            "bing",
-            "duckduckgo",
-            "browser",
-        ],
-    ),
-    (
-        "url",
-        &[
-            "url", "urls", "link", "links", "website", "websites", "site", "sites", "webpage",
-            "http", "https", "www", "com", "org", "net",
-        ],
-    ),
-    (
-        "file",
-        &[
-            "file",
-            "files",
-            "document",
-            "documents",
-            "doc",
-            "docs",
-            "folder",
-            "folders",
-            "directory",
-            "directories",
-            "pdf",
-            "txt",
-            "docx",
-            "xlsx",
-            "csv",
-            "png",
-            "jpg",
-            "jpeg",
-            "odt",
-            "ods",
-            "spreadsheet",
-            "spreadsheets",
-        ],
-    ),
-    (
-        "screen",
-        &[
-            "screen", "screens", "desktop", "computer", "pc", "laptop", "display", "monitor",
-        ],
-    ),
+    ("note", &["note", "notes", "memo", "memos", "jot", "notepad"]),
+    ("email", &["email", "emails", "mail", "mails", "inbox", "cc", "bcc"]),
+    ("calendar", &["calendar", "calendars", "schedule", "agenda", "appointment", "appointments",
+        "event", "events", "meeting", "meetings", "diary", "icalendar"]),
+    ("contact", &["contact", "contacts", "phone", "vcard", "vcf", "addressbook"]),
+    ("clipboard", &["clipboard", "copy", "copied", "paste", "pasted"]),
+    ("app", &["app", "apps", "application", "applications", "program", "programs"]),
+    ("launch", &["launch", "launches", "launched", "fire"]),
+    ("web", &["web", "internet", "online", "google", "bing", "duckduckgo", "browser"]),
+    ("url", &["url", "urls", "link", "links", "website", "websites", "site", "sites", "webpage",
+        "http", "https", "www", "com", "org", "net"]),
+    ("file", &["file", "files", "document", "documents", "doc", "docs", "folder", "folders",
+        "directory", "directories", "pdf", "txt", "docx", "xlsx", "csv", "png", "jpg", "jpeg",
+        "odt", "ods", "spreadsheet", "spreadsheets"]),
+    ("screen", &["screen", "screens", "desktop", "computer", "pc", "laptop", "display", "monitor"]),
     ("time", &["time", "clock", "oclock"]),
-    (
-        "date",
-        &[
-            "date",
-            "day",
-            "weekday",
-            "today",
-            "tomorrow",
-            "yesterday",
-            "tonight",
-        ],
-    ),
+    ("date", &["date", "day", "weekday", "today", "tomorrow", "yesterday", "tonight"]),
     ("timezone", &["timezone", "zone"]),
-    (
-        "calc",
-        &[
-            "calculate",
-            "calculation",
-            "compute",
-            "math",
-            "arithmetic",
-            "plus",
-            "minus",
-            "times",
-            "multiply",
-            "multiplied",
-            "divide",
-            "divided",
-            "sqrt",
-            "square",
-            "root",
-            "squared",
-            "power",
-            "sum",
-            "evaluate",
-            "expression",
-        ],
-    ),
-    (
-        "unit",
-        &[
-            "unit",
-            "units",
-            "meter",
-            "meters",
-            "metre",
-            "metres",
-            "km",
-            "cm",
-            "mm",
-            "kilometer",
-            "kilometers",
-            "kilometre",
-            "kilometres",
-            "centimeter",
-            "centimeters",
-            "millimeter",
-            "millimeters",
-            "mile",
-            "miles",
-            "feet",
-            "foot",
-            "inch",
-            "inches",
-            "yard",
-            "yards",
-            "gram",
-            "grams",
-            "kg",
-            "kilo",
-            "kilos",
-            "kilogram",
-            "kilograms",
-            "milligram",
-            "milligrams",
-            "pound",
-            "pounds",
-            "lb",
-            "lbs",
-            "ounce",
-            "ounces",
-            "oz",
-            "stone",
-            "stones",
-            "tonne",
-            "tonnes",
-            "ton",
-            "tons",
-            "celsius",
-            "fahrenheit",
-            "kelvin",
-            "degree",
-            "degrees",
-            "liter",
-            "liters",
-            "litre",
-            "litres",
-            "ml",
-            "milliliter",
-            "milliliters",
-            "gallon",
-            "gallons",
-            "pint",
-            "pints",
-            "quart",
-            "quarts",
-            "cup",
-            "cups",
-            "teaspoon",
-            "teaspoons",
-            "tablespoon",
-            "tablespoons",
-            "byte",
-            "bytes",
-            "kilobyte",
-            "kilobytes",
-            "megabyte",
-            "megabytes",
-            "gigabyte",
-            "gigabytes",
-            "terabyte",
-            "terabytes",
-            "kb",
-            "mb",
-            "gb",
-            "tb",
-            "mph",
-            "kph",
-            "knot",
-            "knots",
-            "mebibyte",
-            "mebibytes",
-            "gibibyte",
-            "gibibytes",
-        ],
-    ),
+    ("calc", &["calculate", "calculation", "compute", "math", "arithmetic", "plus", "minus",
+        "times", "multiply", "multiplied", "divide", "divided", "sqrt", "square", "root",
+        "squared", "power", "sum", "evaluate", "expression"]),
+    ("unit", &["unit", "units", "meter", "meters", "metre", "metres", "km", "cm", "mm",
+        "kilometer", "kilometers", "kilometre", "kilometres", "centimeter", "centimeters",
+        "millimeter", "millimeters", "mile", "miles", "feet", "foot", "inch", "inches", "yard",
+        "yards", "gram", "grams", "kg", "kilo", "kilos", "kilogram", "kilograms", "milligram",
+        "milligrams", "pound", "pounds", "lb", "lbs", "ounce", "ounces", "oz", "stone", "stones",
+        "tonne", "tonnes", "ton", "tons", "celsius", "fahrenheit", "kelvin", "degree", "degrees",
+        "liter", "liters", "litre", "litres", "ml", "milliliter", "milliliters", "gallon",
+        "gallons", "pint", "pints", "quart", "quarts", "cup", "cups", "teaspoon", "teaspoons",
+        "tablespoon", "tablespoons", "byte", "bytes", "kilobyte", "kilobytes", "megabyte",
+        "megabytes", "gigabyte", "gigabytes", "terabyte", "terabytes", "kb", "mb", "gb", "tb",
+        "mph", "kph", "knot", "knots", "mebibyte", "mebibytes", "gibibyte", "gibibytes"]),
     ("hour", &["hour", "hours", "hr", "hrs"]),
     ("minute", &["minute", "minutes", "min", "mins"]),
     ("second", &["second", "seconds", "sec", "secs"]),
-    (
-        "convert",
-        &["convert", "conversion", "converts", "converted"],
-    ),
-    (
-        "cancel",
-        &["cancel", "cancels", "cancelled", "abort", "kill", "clear"],
-    ),
-    (
-        "export",
-        &["export", "exports", "exported", "backup", "dump"],
-    ),
+    ("convert", &["convert", "conversion", "converts", "converted"]),
+    ("cancel", &["cancel", "cancels", "cancelled", "abort", "kill", "clear"]),
+    ("export", &["export", "exports", "exported", "backup", "dump"]),
 ];
 
 fn synonym_table() -> &'static HashMap<&'static str, &'static str> {

@@ -88,12 +88,12 @@ fn recall_at(index: &ToolIndex, k: usize) -> f64 {
 
 #[test]
 fn dev_set_recall_stays_above_its_measured_floor() {
-    // Measured 0.979 at 5 and 1.000 at 8 (146 requests that need tools): one more miss at 5
+    // Measured 0.986 at 5 and 1.000 at 8 (146 requests that need tools): one more miss at 5
     // is allowed, none at 8.
     let index = ToolIndex::build(builtin_docs());
     let at5 = recall_at(&index, 5);
     let at8 = recall_at(&index, 8);
-    assert!(at5 >= 0.972, "recall@5 {at5:.3}");
+    assert!(at5 >= 0.978, "recall@5 {at5:.3}");
     assert!(at8 >= 0.99, "recall@8 {at8:.3}");
 }
 
@@ -103,6 +103,22 @@ fn every_method_finds_most_tools() {
         let index = ToolIndex::build_with(builtin_docs(), method);
         let at5 = recall_at(&index, 5);
         assert!(at5 >= 0.95, "{}: recall@5 {at5:.3}", method.name());
+    }
+}
+
+/// The default was chosen by measurement; if another method overtakes it, choose again (and
+/// update the crate's table).
+#[test]
+fn the_default_method_is_still_the_best_measured() {
+    let default = ToolIndex::build(builtin_docs());
+    let best = recall_at(&default, 5);
+    for method in Method::ALL {
+        let other = recall_at(&ToolIndex::build_with(builtin_docs(), method), 5);
+        assert!(
+            best >= other,
+            "{} {other:.3} > default {best:.3}",
+            method.name()
+        );
     }
 }
 
