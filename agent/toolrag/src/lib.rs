@@ -113,7 +113,7 @@ pub struct Ranked {
 #[non_exhaustive]
 pub enum Method {
     /// TF-IDF cosine over word terms and character trigrams, one vector per tool (name words,
-    /// description and examples together). The default for tools.
+    /// description, arguments and examples together). The default for tools.
     Tfidf,
     /// Okapi BM25 over word terms, one document per tool. The default for examples.
     Bm25,
@@ -134,8 +134,8 @@ impl Method {
 }
 
 /// Field weights: a word of the name counts as much as this many words of the description
-/// (or of the arguments' text).
-/// (1 to 5 measured alike; examples at 0.5 to 2 too.)
+/// or of the arguments' text (name weights 1 to 5 and example weights 0.5 to 2 measured
+/// within a request or two of each other).
 const NAME_WEIGHT: f32 = 3.0;
 const DESCRIPTION_WEIGHT: f32 = 1.0;
 const EXAMPLE_WEIGHT: f32 = 1.0;
