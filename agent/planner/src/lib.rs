@@ -26,6 +26,7 @@ pub mod grammar;
 pub mod parse;
 pub mod plan;
 pub mod prompt;
+pub mod score;
 
 pub use functions::{Function, FunctionError, Functions};
 pub use parse::{PlanError, PlanParser};

@@ -160,3 +160,83 @@ fn broken_plans_say_where_and_why() {
     let long: String = (1..=9).map(|n| format!("{n}. f()\n")).collect::<String>() + "join()";
     assert_eq!(error(&long), PlanError::TooLong);
 }
+
+mod score {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+    use sotto_planner::score::{matches, Expected, ExpectedCall};
+    use sotto_planner::PlanParser;
+
+    fn call(function: &str, args: &[(&str, Vec<Expected>)]) -> ExpectedCall {
+        ExpectedCall {
+            function: function.into(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    fn v(value: serde_json::Value) -> Expected {
+        Expected::Value(value)
+    }
+
+    #[test]
+    fn same_calls_same_graph_in_any_order() {
+        let reference = vec![
+            call("lookup", &[("name", vec![v(json!("Alice"))])]),
+            call("timer", &[("minutes", vec![v(json!(5))])]),
+            call(
+                "email",
+                &[("to", vec![Expected::Ref(1)]), ("subject", vec![v(json!("Budget")), Expected::Absent])],
+            ),
+        ];
+        let check = |text: &str| matches(&PlanParser::parse(text).unwrap(), &reference);
+        // Renumbered, values loosely equal, an optional argument left out.
+        assert_eq!(
+            check("1. timer(minutes=5.0)\n2. lookup(name=\"alice\")\n3. email(to=$2)\njoin()"),
+            Ok(())
+        );
+        assert_eq!(
+            check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=[$1], subject=\"budget!\")\njoin()"),
+            Ok(())
+        );
+        // The reference to the wrong step: the graphs differ.
+        assert!(check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$2)\njoin()").is_err());
+        // An invented argument, a wrong value, a missing call.
+        assert!(check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$1, cc=\"x\")\njoin()")
+            .unwrap_err()
+            .contains("should not be given"));
+        assert!(check("1. lookup(name=\"Bob\")\n2. timer(minutes=5)\n3. email(to=$1)\njoin()").is_err());
+        assert!(check("1. lookup(name=\"Alice\")\n2. email(to=$1)\njoin()")
+            .unwrap_err()
+            .contains("2 calls, expected 3"));
+        // A missing required argument.
+        let required = vec![call("timer", &[("minutes", vec![v(json!(5))])])];
+        assert!(matches(&PlanParser::parse("1. timer()\njoin()").unwrap(), &required)
+            .unwrap_err()
+            .contains("missing"));
+    }
+
+    #[test]
+    fn no_calls_match_an_empty_reference() {
+        let reply = PlanParser::parse("1. reply(text=\"I can't.\")\njoin()").unwrap();
+        assert_eq!(matches(&reply, &[]), Ok(()));
+        let call = PlanParser::parse("1. f()\njoin()").unwrap();
+        assert!(matches(&call, &[]).is_err());
+    }
+
+    #[test]
+    fn bfcl_nested_alternatives() {
+        let reference = vec![call(
+            "f",
+            &[("opts", vec![v(json!({"unit": ["cm", ""], "n": [1]}))])],
+        )];
+        let check = |text: &str| matches(&PlanParser::parse(text).unwrap(), &reference);
+        assert_eq!(check("1. f(opts={\"n\": 1})\njoin()"), Ok(()));
+        assert_eq!(check("1. f(opts={\"n\": 1, \"unit\": \"cm\"})\njoin()"), Ok(()));
+        assert!(check("1. f(opts={\"n\": 2})\njoin()").is_err());
+        assert!(check("1. f(opts={\"n\": 1, \"x\": 1})\njoin()").is_err());
+    }
+}
