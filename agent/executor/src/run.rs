@@ -2,14 +2,13 @@
 //! tools' path (substitute, validate, decide, confirm, authorize, run with a timeout).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use sotto_planner::{Action, Arg, Step, StepId};
-use sotto_tools::policy::{decide, Decision, Origin};
+use sotto_tools::policy::{decide, Decision, Origin, ToolGrants};
 use sotto_tools::{
-    authorize, Approval, Confirmation, ConfirmationRequest, Refusal, Registry, ToolError,
-    ToolOutput,
+    authorize, Confirmation, ConfirmationRequest, Refusal, Registry, ToolError, ToolOutput,
 };
 use tokio::sync::mpsc;
 use tokio::task::{Id, JoinSet};
@@ -34,6 +33,13 @@ struct Shared {
 }
 
 impl Shared {
+    fn grants(&self, tool: &str) -> ToolGrants {
+        self.grants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(tool)
+    }
+
     fn send(&self, event: Event) {
         // Nobody listening is fine: the report is returned anyway.
         let _ = self.events.send(event);
@@ -385,17 +391,29 @@ async fn attempt(
         .registry
         .validate(function, resolved)
         .map_err(tool_failure)?;
-    let grants = shared
-        .grants
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(function);
-    let decision = decide(call.manifest(), &grants, audit.origin);
+    let mut grants = shared.grants(function);
+    let mut decision = decide(call.manifest(), &grants, audit.origin);
+    let mut confirmation = None;
+    if let Decision::Ask(_) = decision {
+        let _one_at_a_time = shared.asking.lock().await;
+        // While this step waited its turn, the user may have confirmed another call of the
+        // same tool (a first-time question is then answered): decide again.
+        grants = shared.grants(function);
+        decision = decide(call.manifest(), &grants, audit.origin);
+        if let Decision::Ask(reason) = decision {
+            let request = ConfirmationRequest::new(&call, reason);
+            confirmation = ask(shared, id, request).await?;
+            if confirmation.is_some() {
+                // Marked before the next question is asked, which is what lets it see it.
+                shared
+                    .grants
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .mark_confirmed(function);
+            }
+        }
+    }
     audit.decision = Some(decision.clone());
-    let confirmation = match &decision {
-        Decision::Ask(reason) => ask(shared, id, ConfirmationRequest::new(&call, *reason)).await?,
-        Decision::Allow(_) | Decision::Deny(_) => None,
-    };
     let authorized = authorize(call, &decision, confirmation).map_err(|refusal| {
         let kind = match refusal {
             Refusal::Denied { .. } => FailureKind::Denied,
@@ -405,15 +423,7 @@ async fn attempt(
         };
         StepFailure::new(kind, refusal.to_string())
     })?;
-    let approval = authorized.approval();
-    audit.approval = Some(approval.as_string());
-    if let Approval::User(_) = approval {
-        shared
-            .grants
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .mark_confirmed(function);
-    }
+    audit.approval = Some(authorized.approval().as_string());
     let context = shared
         .contexts
         .context(manifest, &grants)
@@ -431,13 +441,12 @@ async fn attempt(
     }
 }
 
-/// Asks the confirmer, one question at a time across the whole run.
+/// Asks the confirmer; the caller holds `shared.asking`, so one question at a time.
 async fn ask(
     shared: &Shared,
     id: StepId,
     request: ConfirmationRequest,
 ) -> Result<Option<Confirmation>, StepFailure> {
-    let _one_at_a_time = shared.asking.lock().await;
     shared.send(Event::NeedsConfirmation {
         id,
         request: request.clone(),
