@@ -11,6 +11,12 @@ use sotto_tools::policy::{Decision, Origin};
 use sotto_tools::{ConfirmationRequest, ToolOutput};
 
 /// One change in a run, sent as it happens.
+///
+/// A call goes `StepReady` -> `StepStarted` -> (`NeedsConfirmation`) -> `StepFinished`; one
+/// that fails before its arguments are resolved (unknown tool, a `$N` that does not fit) has
+/// no `StepStarted`; one that is cancelled finishes with [`FailureKind::Cancelled`]. A step
+/// that never starts has only `StepSkipped`. A `reply` step has no events: its text is part
+/// of `Finished`'s reply.
 #[derive(Debug)]
 pub enum Event {
     /// The step has arrived and everything it depends on has finished: it starts now.
@@ -125,10 +131,11 @@ impl fmt::Display for StepFailure {
 /// Why a step was not started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// A step it uses failed (`cause`) or was itself skipped; `root` is the failed step the
-    /// chain goes back to.
+    /// A step it uses (`dependency`) failed or was itself skipped; `root` is the failed step
+    /// the chain goes back to.
     DependencyFailed { dependency: StepId, root: StepId },
-    /// It uses a step that never arrived (the plan ended without it) or came twice.
+    /// It uses a step that never arrived (the plan ended without it) or is not an earlier
+    /// step (only a hand-made plan can say so: the parser refuses it).
     MissingDependency(StepId),
     /// Its id was already used by an earlier step.
     DuplicateId,

@@ -80,7 +80,9 @@ pub type ConfirmFailure = Box<dyn Error + Send + Sync>;
 
 /// Asks the user to confirm one call. The app implements it with
 /// `sotto_tools::InteractiveConfirmer` on the terminal (on a blocking thread) or with its
-/// window; [`Decline`] is for runs nobody watches. The executor never calls it twice at once.
+/// window; [`Decline`] is for runs nobody watches. The executor never calls it twice at once,
+/// and drops the future when the run is cancelled (a blocking terminal read on another thread
+/// is the implementation's to end).
 pub trait Confirmer: Send + Sync {
     /// `Ok(None)` is a "no".
     fn confirm<'a>(
