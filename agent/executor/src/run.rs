@@ -118,7 +118,7 @@ pub(crate) async fn run(
         while let Ok(step) = steps.try_recv() {
             state.arrive(step);
         }
-        state.cancel_all();
+        state.cancel_all().await;
     }
     let records = state
         .records
@@ -260,12 +260,16 @@ impl State {
                 }
             }
             Err(error) => {
-                // A tool that panicked: its task is gone, so report for it here.
+                // Aborted, or a tool that panicked: its task is gone, so report for it here.
                 if let Some((id, started)) = self.running.remove(&error.id()) {
-                    let failure = StepFailure::new(
-                        FailureKind::ToolFailed,
-                        format!("the tool crashed: {error}"),
-                    );
+                    let failure = if error.is_cancelled() {
+                        StepFailure::new(FailureKind::Cancelled, "cancelled")
+                    } else {
+                        StepFailure::new(
+                            FailureKind::ToolFailed,
+                            format!("the tool crashed: {error}"),
+                        )
+                    };
                     self.report_lost(id, started, failure);
                 }
             }
@@ -293,13 +297,13 @@ impl State {
         self.set_outcome(id, StepOutcome::Failed(failure));
     }
 
-    fn cancel_all(&mut self) {
+    /// Aborts every running step and waits until their futures are dropped (a tool's
+    /// future is gone when the run returns); skips every waiting one.
+    async fn cancel_all(&mut self) {
         self.tasks.abort_all();
-        let mut running: Vec<(StepId, Instant)> = self.running.drain().map(|(_, r)| r).collect();
-        running.sort();
-        for (id, started) in running {
-            let failure = StepFailure::new(FailureKind::Cancelled, "cancelled");
-            self.report_lost(id, started, failure);
+        while let Some(joined) = self.tasks.join_next_with_id().await {
+            // A step that finished before the abort reached it has reported itself.
+            self.finish(joined);
         }
         for id in std::mem::take(&mut self.waiting) {
             self.settle(id, StepOutcome::Skipped(SkipReason::Cancelled));

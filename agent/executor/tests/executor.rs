@@ -412,10 +412,14 @@ async fn tool_output_never_silently_triggers_a_change() {
 }
 
 #[tokio::test]
-async fn unknown_tools_and_bad_references_are_reported() {
+async fn unknown_tools_crashes_and_bad_references_are_reported() {
     let probe = Arc::new(Probe::default());
     let executor = declining(&probe);
-    let (report, _) = run(&executor, "1. rm_rf(path=\"/\")\n2. echo(text=\"ok\")").await;
+    let (report, _) = run(
+        &executor,
+        "1. rm_rf(path=\"/\")\n2. echo(text=\"ok\")\n3. crash()",
+    )
+    .await;
     assert_eq!(
         failure(&report.steps[0].outcome),
         (
@@ -424,6 +428,9 @@ async fn unknown_tools_and_bad_references_are_reported() {
         )
     );
     assert!(report.steps[1].outcome.succeeded());
+    let (kind, message) = failure(&report.steps[2].outcome);
+    assert_eq!(kind, FailureKind::ToolFailed);
+    assert!(message.starts_with("the tool crashed"), "{message}");
     assert!(report.replan().is_some());
 
     // A hand-made plan (the parser would refuse it) that uses a step that never comes.

@@ -120,6 +120,24 @@ impl TypedTool for Fail {
     }
 }
 
+/// `crash()`: panics, as a buggy tool might.
+struct Crash;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
+
+impl TypedTool for Crash {
+    type Args = NoArgs;
+    type Output = ();
+    fn info(&self) -> ToolInfo {
+        info("crash", Risk::ReadOnly)
+    }
+    async fn run(&self, _: NoArgs, _: &ToolContext) -> Result<Reply<()>, ToolError> {
+        panic!("a bug in the tool")
+    }
+}
+
 /// `emit(value, summary)`: returns `value` as its output, whatever it is.
 struct Emit;
 
@@ -217,6 +235,7 @@ pub fn registry(probe: &Arc<Probe>) -> Arc<Registry> {
     let mut registry = Registry::new();
     registry.register(builtin(Sleep(probe.clone()))).unwrap();
     registry.register(builtin(Fail)).unwrap();
+    registry.register(builtin(Crash)).unwrap();
     registry.register(builtin(Emit)).unwrap();
     registry
         .register(builtin(returns::<EchoArgs>("echo")))
