@@ -20,6 +20,7 @@ use sotto_planner::prompt::{self, Example};
 use sotto_planner::{Function, Functions, PlanParser};
 use sotto_protocol::client::Next;
 use sotto_protocol::lm::{ChatMessage, Generate, Grammar, Prompt};
+use sotto_toolrag::{ToolDoc, ToolIndex};
 use sotto_tools::ToolManifest;
 
 use crate::engines::lm::LmEngine;
@@ -35,16 +36,33 @@ pub struct PlannerSetup {
     /// Worked examples, in the system prompt.
     pub examples: Vec<Example>,
     pub grammar: GrammarOptions,
+    /// Offer the grammar only the `top_k` tools retrieval ranks highest (0: all).
+    pub top_k: usize,
+    /// Per function, its example utterances, for retrieval.
+    pub utterances: Vec<Vec<String>>,
 }
 
 impl PlannerSetup {
     /// For Sotto's own tools: each manifest's first example becomes a worked example.
-    pub fn from_manifests<'a>(manifests: impl IntoIterator<Item = &'a ToolManifest>) -> Result<Self> {
+    pub fn from_manifests<'a>(
+        manifests: impl IntoIterator<Item = &'a ToolManifest>,
+    ) -> Result<Self> {
         let mut functions = Vec::new();
         let mut examples = Vec::new();
+        let mut utterances = Vec::new();
         for manifest in manifests {
-            let function = Function::new(&manifest.name, &manifest.description, &manifest.args_schema)
-                .with_context(|| format!("tool {} cannot be offered to the planner", manifest.name))?;
+            utterances.push(
+                manifest
+                    .examples
+                    .iter()
+                    .map(|e| e.utterance.clone())
+                    .collect(),
+            );
+            let function =
+                Function::new(&manifest.name, &manifest.description, &manifest.args_schema)
+                    .with_context(|| {
+                        format!("tool {} cannot be offered to the planner", manifest.name)
+                    })?;
             if let Some(example) = manifest.examples.first() {
                 examples.push(Example {
                     request: example.utterance.clone(),
@@ -61,16 +79,44 @@ impl PlannerSetup {
             functions: Functions::new(functions)?,
             examples,
             grammar: GrammarOptions::default(),
+            top_k: DEFAULT_TOP_K,
+            utterances,
         })
     }
 
     /// For a list of functions given by the user (`--tools FILE`): no examples.
     pub fn from_functions(functions: Functions) -> PlannerSetup {
+        let utterances = vec![Vec::new(); functions.len()];
         PlannerSetup {
             functions,
             examples: Vec::new(),
             grammar: GrammarOptions::default(),
+            top_k: 0,
+            utterances,
         }
+    }
+
+    /// The retrieval index over the functions' descriptions, arguments and examples.
+    pub fn tool_index(&self) -> ToolIndex {
+        let docs = self
+            .functions
+            .iter()
+            .zip(&self.utterances)
+            .map(|(function, utterances)| {
+                let mut arguments = Vec::new();
+                for param in &function.params {
+                    arguments.push(param.name.replace('_', " "));
+                    arguments.extend(param.description().map(String::from));
+                    for value in param.schema["enum"].as_array().into_iter().flatten() {
+                        arguments.extend(value.as_str().map(|v| v.replace('_', " ")));
+                    }
+                }
+                ToolDoc::new(function.name.clone(), function.description.clone())
+                    .with_arguments(arguments.join(". "))
+                    .with_examples(utterances.iter().cloned())
+            })
+            .collect();
+        ToolIndex::build(docs)
     }
 
     /// The system message: rules, functions, examples. Stable across requests.
@@ -85,6 +131,10 @@ impl PlannerSetup {
         text
     }
 }
+
+/// How many tools the grammar offers by default: on the development set, retrieval finds
+/// every tool a request needs within its top 8 (recall@8 = 1.0; recall@5 = 0.986).
+pub const DEFAULT_TOP_K: usize = 8;
 
 /// Plans for requests that need several steps, written for the built-in tools: parallel,
 /// dependent, and nothing to do. Kept few: every one is in every prompt.
@@ -142,14 +192,11 @@ pub struct Planned {
     pub generated_tokens: u32,
 }
 
-/// Chooses which functions the grammar admits for a request.
-pub type Retriever = Box<dyn Fn(&str) -> Vec<String> + Send + Sync>;
-
 /// The planner: a setup, a retriever and the LM worker.
 pub struct Planner {
     setup: PlannerSetup,
     system: String,
-    retriever: Option<Retriever>,
+    index: ToolIndex,
     lm: LmEngine,
 }
 
@@ -157,20 +204,32 @@ impl std::fmt::Debug for Planner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Planner")
             .field("functions", &self.setup.functions.len())
-            .field("retrieval", &self.retriever.is_some())
+            .field("top_k", &self.setup.top_k)
             .finish()
     }
 }
 
 impl Planner {
-    pub fn new(setup: PlannerSetup, retriever: Option<Retriever>, lm: LmEngine) -> Planner {
+    pub fn new(setup: PlannerSetup, lm: LmEngine) -> Planner {
         let system = setup.system_message();
+        let index = setup.tool_index();
         Planner {
             setup,
             system,
-            retriever,
+            index,
             lm,
         }
+    }
+
+    /// Plans against other functions from now on (the worker and its model stay).
+    pub fn set_setup(&mut self, setup: PlannerSetup) {
+        self.system = setup.system_message();
+        self.index = setup.tool_index();
+        self.setup = setup;
+    }
+
+    pub fn set_top_k(&mut self, top_k: usize) {
+        self.setup.top_k = top_k;
     }
 
     pub fn lm(&mut self) -> &mut LmEngine {
@@ -204,11 +263,24 @@ impl Planner {
     /// Plans `request`, handing each step to `on_step` as soon as it is parsed.
     pub async fn plan(&mut self, request: &str, mut on_step: impl FnMut(&Step)) -> Result<Planned> {
         let started = Instant::now();
-        let offered: Vec<String> = match &self.retriever {
-            Some(retrieve) => retrieve(request),
-            None => self.setup.functions.iter().map(|f| f.name.clone()).collect(),
-        };
-        let functions = self.setup.functions.subset(offered.iter().map(String::as_str));
+        let offered: Vec<String> =
+            if self.setup.top_k == 0 || self.setup.top_k >= self.setup.functions.len() {
+                self.setup
+                    .functions
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect()
+            } else {
+                self.index
+                    .search(request, self.setup.top_k)
+                    .into_iter()
+                    .map(|ranked| ranked.name)
+                    .collect()
+            };
+        let functions = self
+            .setup
+            .functions
+            .subset(offered.iter().map(String::as_str));
         let retrieve = started.elapsed();
         let grammar = plan_grammar(&functions, self.setup.grammar);
         let generate = Generate {

@@ -159,9 +159,7 @@ pub fn value_matches(value: &Value, want: &Value) -> bool {
             a.keys().all(|k| b.contains_key(k))
                 && b.iter().all(|(k, w)| match (a.get(k), w) {
                     (Some(v), w) if value_matches(v, w) => true,
-                    (Some(v), Value::Array(options)) => {
-                        options.iter().any(|o| value_matches(v, o))
-                    }
+                    (Some(v), Value::Array(options)) => options.iter().any(|o| value_matches(v, o)),
                     (None, Value::Array(options)) => options.iter().any(|o| o == "" || o.is_null()),
                     _ => false,
                 })

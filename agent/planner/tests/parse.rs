@@ -189,7 +189,10 @@ mod score {
             call("timer", &[("minutes", vec![v(json!(5))])]),
             call(
                 "email",
-                &[("to", vec![Expected::Ref(1)]), ("subject", vec![v(json!("Budget")), Expected::Absent])],
+                &[
+                    ("to", vec![Expected::Ref(1)]),
+                    ("subject", vec![v(json!("Budget")), Expected::Absent]),
+                ],
             ),
         ];
         let check = |text: &str| matches(&PlanParser::parse(text).unwrap(), &reference);
@@ -203,20 +206,29 @@ mod score {
             Ok(())
         );
         // The reference to the wrong step: the graphs differ.
-        assert!(check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$2)\njoin()").is_err());
+        assert!(
+            check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$2)\njoin()")
+                .is_err()
+        );
         // An invented argument, a wrong value, a missing call.
-        assert!(check("1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$1, cc=\"x\")\njoin()")
-            .unwrap_err()
-            .contains("should not be given"));
-        assert!(check("1. lookup(name=\"Bob\")\n2. timer(minutes=5)\n3. email(to=$1)\njoin()").is_err());
+        assert!(check(
+            "1. lookup(name=\"Alice\")\n2. timer(minutes=5)\n3. email(to=$1, cc=\"x\")\njoin()"
+        )
+        .unwrap_err()
+        .contains("should not be given"));
+        assert!(
+            check("1. lookup(name=\"Bob\")\n2. timer(minutes=5)\n3. email(to=$1)\njoin()").is_err()
+        );
         assert!(check("1. lookup(name=\"Alice\")\n2. email(to=$1)\njoin()")
             .unwrap_err()
             .contains("2 calls, expected 3"));
         // A missing required argument.
         let required = vec![call("timer", &[("minutes", vec![v(json!(5))])])];
-        assert!(matches(&PlanParser::parse("1. timer()\njoin()").unwrap(), &required)
-            .unwrap_err()
-            .contains("missing"));
+        assert!(
+            matches(&PlanParser::parse("1. timer()\njoin()").unwrap(), &required)
+                .unwrap_err()
+                .contains("missing")
+        );
     }
 
     #[test]
@@ -235,7 +247,10 @@ mod score {
         )];
         let check = |text: &str| matches(&PlanParser::parse(text).unwrap(), &reference);
         assert_eq!(check("1. f(opts={\"n\": 1})\njoin()"), Ok(()));
-        assert_eq!(check("1. f(opts={\"n\": 1, \"unit\": \"cm\"})\njoin()"), Ok(()));
+        assert_eq!(
+            check("1. f(opts={\"n\": 1, \"unit\": \"cm\"})\njoin()"),
+            Ok(())
+        );
         assert!(check("1. f(opts={\"n\": 2})\njoin()").is_err());
         assert!(check("1. f(opts={\"n\": 1, \"x\": 1})\njoin()").is_err());
     }

@@ -12,6 +12,7 @@ use sotto_protocol::asr::AudioContext;
 use crate::app::{App, CATALOG_ENV};
 
 mod config;
+mod eval_plan;
 mod history;
 mod interactive;
 mod listen;
@@ -103,8 +104,8 @@ pub enum BenchCommand {
 pub enum EvalCommand {
     /// Word error rate of speech recognition with the default settings.
     Asr(speech::AsrRunArgs),
-    /// Planner accuracy on a request set.
-    Plan,
+    /// Planner accuracy and latency on a request set or BFCL.
+    Plan(eval_plan::EvalPlanArgs),
 }
 
 /// Runs the parsed command line; returns the process's exit status.
@@ -133,8 +134,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: EvalCommand::Asr(args),
         } => speech::run(&app()?, args, &[AudioContext::Scaled]).await,
         Command::Eval {
-            command: EvalCommand::Plan,
-        } => not_built("eval plan", "the planner (issue 4)"),
+            command: EvalCommand::Plan(args),
+        } => eval_plan::run(&app()?, args).await,
     }
 }
 

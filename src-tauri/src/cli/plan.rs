@@ -37,6 +37,9 @@ pub struct PlannerArgs {
     /// The planner model (a catalog id); default: the configured or recommended one.
     #[arg(long)]
     pub model: Option<String>,
+    /// Offer the planner only the K tools retrieval ranks highest (0: all tools).
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
 }
 
 /// The built-in tools' planner setup.
@@ -49,8 +52,8 @@ pub fn builtin_setup() -> Result<PlannerSetup> {
 pub fn functions_from_file(path: &Path) -> Result<Functions> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the function list {}", path.display()))?;
-    let json: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     Ok(Functions::from_json(&json).with_context(|| format!("in {}", path.display()))?)
 }
 
@@ -70,7 +73,14 @@ pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
         Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
         None => builtin_setup()?,
     };
-    Ok(Planner::new(setup, None, engine(app, args.model.as_deref()).await?))
+    let mut setup = setup;
+    if let Some(k) = args.top_k {
+        setup.top_k = k;
+    }
+    Ok(Planner::new(
+        setup,
+        engine(app, args.model.as_deref()).await?,
+    ))
 }
 
 pub async fn run(app: &App, args: PlanArgs) -> Result<ExitCode> {

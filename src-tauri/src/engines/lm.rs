@@ -143,7 +143,9 @@ impl LmEngine {
         match streamed {
             Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
             Ok(Err(rejected)) => Err(rejected),
-            Ok(Ok(())) => outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer")),
+            Ok(Ok(())) => {
+                outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
+            }
         }
     }
 
