@@ -40,6 +40,8 @@ pub struct PlannerSetup {
     pub top_k: usize,
     /// Per function, its example utterances, for retrieval.
     pub utterances: Vec<Vec<String>>,
+    /// "Friday, 2026-11-27", so that "tomorrow" can become a date; `None` leaves it out.
+    pub today: Option<String>,
 }
 
 impl PlannerSetup {
@@ -81,6 +83,7 @@ impl PlannerSetup {
             grammar: GrammarOptions::default(),
             top_k: DEFAULT_TOP_K,
             utterances,
+            today: Some(today()),
         })
     }
 
@@ -93,6 +96,7 @@ impl PlannerSetup {
             grammar: GrammarOptions::default(),
             top_k: 0,
             utterances,
+            today: None,
         }
     }
 
@@ -119,17 +123,31 @@ impl PlannerSetup {
         ToolIndex::build(docs)
     }
 
-    /// The system message: rules, functions, examples. Stable across requests.
-    pub fn system_message(&self) -> String {
-        let mut text = prompt::system_message(&self.functions);
-        if !self.examples.is_empty() {
-            text.push_str("\n\nExamples:");
-            for example in &self.examples {
-                text.push_str(&format!("\nRequest: {}\n{}", example.request, example.plan));
-            }
+    /// The stable part of every prompt: the system message (rules and functions), then each
+    /// worked example as a user turn answered by an assistant turn, which shows the model
+    /// where a plan ends better than examples inside the system message (measured: those
+    /// were continued as if part of the plan).
+    pub fn stable_messages(&self) -> Vec<ChatMessage> {
+        let mut system = prompt::system_message(&self.functions);
+        if let Some(today) = &self.today {
+            // Last in the system message and the same all day: the cached prefix stays valid.
+            system.push_str(&format!("\n\nToday is {today}."));
         }
-        text
+        let mut messages = vec![ChatMessage::system(system)];
+        for example in &self.examples {
+            messages.push(ChatMessage::user(example.request.clone()));
+            messages.push(ChatMessage::assistant(example.plan.clone()));
+        }
+        messages
     }
+}
+
+/// Today's date in the user's time zone, as the prompt says it.
+pub fn today() -> String {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%A, %Y-%m-%d")
+        .to_string()
 }
 
 /// How many tools the grammar offers by default: on the development set, retrieval finds
@@ -137,7 +155,8 @@ impl PlannerSetup {
 pub const DEFAULT_TOP_K: usize = 8;
 
 /// Plans for requests that need several steps, written for the built-in tools: parallel,
-/// dependent, and nothing to do. Kept few: every one is in every prompt.
+/// dependent (`$N`), and nothing to do. Every one is in every prompt (cached), so they are
+/// few, and each shows a different way data flows between tools.
 const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
     (
         "set a timer for 20 minutes and turn the volume down",
@@ -145,7 +164,15 @@ const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "find Sam's email address and write him a mail about the meeting",
-        "1. contact_lookup(name=\"Sam\")\n2. compose_email(to=$1, subject=\"The meeting\")\njoin()",
+        "1. contact_lookup(name=\"Sam\")\n2. compose_email(to=[$1], subject=\"The meeting\")\njoin()",
+    ),
+    (
+        "copy my appointments for this week",
+        "1. calendar_list(days=7)\n2. clipboard_write(text=$1)\njoin()",
+    ),
+    (
+        "search online for whatever is in my questions note",
+        "1. note_read(title=\"questions\")\n2. web_search(query=$1)\njoin()",
     ),
     (
         "order me a pizza",
@@ -195,7 +222,7 @@ pub struct Planned {
 /// The planner: a setup, a retriever and the LM worker.
 pub struct Planner {
     setup: PlannerSetup,
-    system: String,
+    stable: Vec<ChatMessage>,
     index: ToolIndex,
     lm: LmEngine,
 }
@@ -211,11 +238,11 @@ impl std::fmt::Debug for Planner {
 
 impl Planner {
     pub fn new(setup: PlannerSetup, lm: LmEngine) -> Planner {
-        let system = setup.system_message();
+        let stable = setup.stable_messages();
         let index = setup.tool_index();
         Planner {
             setup,
-            system,
+            stable,
             index,
             lm,
         }
@@ -223,7 +250,7 @@ impl Planner {
 
     /// Plans against other functions from now on (the worker and its model stay).
     pub fn set_setup(&mut self, setup: PlannerSetup) {
-        self.system = setup.system_message();
+        self.stable = setup.stable_messages();
         self.index = setup.tool_index();
         self.setup = setup;
     }
@@ -237,12 +264,9 @@ impl Planner {
     }
 
     fn prompt(&self, request: &str) -> Prompt {
-        Prompt::Chat {
-            messages: vec![
-                ChatMessage::system(self.system.clone()),
-                ChatMessage::user(request.trim()),
-            ],
-        }
+        let mut messages = self.stable.clone();
+        messages.push(ChatMessage::user(request.trim()));
+        Prompt::Chat { messages }
     }
 
     /// Evaluates the stable prompt so the first request only pays for itself.
@@ -341,5 +365,27 @@ impl Planner {
 
     pub fn functions(&self) -> &Functions {
         &self.setup.functions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_worked_example_parses_and_type_checks_against_the_builtins() {
+        let tools = sotto_builtins::all();
+        let setup = PlannerSetup::from_manifests(tools.iter().map(|t| t.manifest())).unwrap();
+        assert!(setup.examples.len() >= tools.len());
+        for example in &setup.examples {
+            let plan = PlanParser::parse(&example.plan)
+                .unwrap_or_else(|e| panic!("{}: {e}", example.plan));
+            for step in &plan.steps {
+                setup
+                    .functions
+                    .check(step)
+                    .unwrap_or_else(|p| panic!("{}: {p:?}", example.plan));
+            }
+        }
     }
 }
