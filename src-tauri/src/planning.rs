@@ -217,6 +217,9 @@ pub struct Planned {
     pub prompt_tokens: u32,
     pub cached_prompt_tokens: u32,
     pub generated_tokens: u32,
+    /// The worker's time evaluating the uncached prompt, and generating.
+    pub prompt_ms: u64,
+    pub generate_ms: u64,
 }
 
 /// The planner: a setup, a retriever and the LM worker.
@@ -360,6 +363,8 @@ impl Planner {
             prompt_tokens: completion.prompt_tokens,
             cached_prompt_tokens: completion.cached_prompt_tokens,
             generated_tokens: completion.generated_tokens,
+            prompt_ms: completion.prompt_ms,
+            generate_ms: completion.generate_ms,
         })
     }
 

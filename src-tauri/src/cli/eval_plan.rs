@@ -184,6 +184,9 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
                         "plan": plan_text,
                         "ms": planned.as_ref().map(|p| p.total.as_millis() as u64),
                         "first_step_ms": planned.as_ref().and_then(|p| p.first_step).map(|d| d.as_millis() as u64),
+                        "prompt_ms": planned.as_ref().map(|p| p.prompt_ms),
+                        "generate_ms": planned.as_ref().map(|p| p.generate_ms),
+                        "generated_tokens": planned.as_ref().map(|p| p.generated_tokens),
                     })
                 );
             } else if args.show_failures {

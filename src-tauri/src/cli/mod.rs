@@ -11,6 +11,7 @@ use sotto_protocol::asr::AudioContext;
 
 use crate::app::{App, CATALOG_ENV};
 
+mod act;
 mod config;
 mod eval_plan;
 mod history;
@@ -52,11 +53,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Carry out a request: plan it, confirm what needs confirming, run the tools.
-    Do {
-        /// The request, as you would say it ("set a timer for ten minutes").
-        #[arg(required = true, num_args = 1..)]
-        request: Vec<String>,
-    },
+    Do(act::DoArgs),
     /// Show the plan Sotto would make for a request, without running anything.
     Plan(plan::PlanArgs),
     /// Transcribe speech files with the speech model.
@@ -119,7 +116,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models { command } => models::run(&app()?, command).await,
         Command::History { command } => history::run(&app()?, command).await,
         Command::Config { command } => config::run(command),
-        Command::Do { .. } => not_built("do", "the planner and the tool runtime (issues 4 and 5)"),
+        Command::Do(args) => act::run(&app()?, args).await,
         Command::Plan(args) => plan::run(&app()?, args).await,
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen(args) => listen::run(&app()?, args).await,

@@ -54,7 +54,7 @@ pub fn functions_from_file(path: &Path) -> Result<Functions> {
         .with_context(|| format!("cannot read the function list {}", path.display()))?;
     let json: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    Ok(Functions::from_json(&json).with_context(|| format!("in {}", path.display()))?)
+    Functions::from_json(&json).with_context(|| format!("in {}", path.display()))
 }
 
 /// The LM worker with the planner model loaded on first use.
@@ -132,12 +132,14 @@ pub fn planned_json(planned: &Planned) -> Value {
         "prompt_tokens": planned.prompt_tokens,
         "cached_prompt_tokens": planned.cached_prompt_tokens,
         "generated_tokens": planned.generated_tokens,
+        "prompt_ms": planned.prompt_ms,
+        "generate_ms": planned.generate_ms,
     })
 }
 
 pub fn timing_line(planned: &Planned) -> String {
     format!(
-        "planned in {} ms (first step {}; prompt {} tokens, {} cached; {} generated)",
+        "planned in {} ms (first step {}; prompt {} tokens, {} cached, {} ms; {} generated in {} ms)",
         planned.total.as_millis(),
         planned
             .first_step
@@ -145,6 +147,8 @@ pub fn timing_line(planned: &Planned) -> String {
             .unwrap_or_else(|| "-".into()),
         planned.prompt_tokens,
         planned.cached_prompt_tokens,
-        planned.generated_tokens
+        planned.prompt_ms,
+        planned.generated_tokens,
+        planned.generate_ms
     )
 }

@@ -48,6 +48,31 @@ impl Fixture {
         }
     }
 
+    /// Makes the cached planner model (Qwen2.5-Coder-0.5B) installed in this fixture's
+    /// models folder, by symbolic links: 470 MB is not copied per test.
+    pub fn with_planner(self) -> Fixture {
+        let worker = Path::new(env!("CARGO_BIN_EXE_sotto")).with_file_name("sotto-lm");
+        assert!(
+            worker.is_file(),
+            "{} is missing: build the workspace first (.ci/test does)",
+            worker.display()
+        );
+        let id = "qwen2.5-coder-0.5b-instruct-q4_k_m";
+        let from = test_models_dir().join(id);
+        assert!(
+            from.is_dir(),
+            "test model {id} missing in {}; run .ci/test",
+            test_models_dir().display()
+        );
+        let to = self.models.path().join(id);
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let entry = entry.unwrap();
+            std::os::unix::fs::symlink(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+        self
+    }
+
     /// `sotto` with this fixture's home and models, ready to spawn.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sotto"));

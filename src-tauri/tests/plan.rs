@@ -1,0 +1,135 @@
+//! The planner end to end with the real Qwen2.5-Coder-0.5B model: `sotto plan` and
+//! `sotto eval plan` as a person runs them, and clear errors when the worker misbehaves.
+
+mod common;
+
+use std::path::Path;
+
+use common::Fixture;
+use serde_json::Value;
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Plain requests whose plans must be exactly right (calls, arguments, graph): one eval
+/// run, so the model's prompt is evaluated once.
+#[test]
+fn requests_get_exactly_the_right_plans() {
+    let fixture = Fixture::new().with_planner();
+    let set = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/exact-plans.jsonl");
+    let output = fixture.sotto(&["eval", "plan", set.to_str().unwrap(), "--json"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = json_lines(&output.stdout);
+    let cases: Vec<&Value> = lines.iter().filter(|l| l.get("id").is_some()).collect();
+    assert_eq!(cases.len(), 7, "{lines:?}");
+    for case in &cases {
+        assert_eq!(case["ok"], true, "{case}");
+    }
+    let summary = &lines.last().unwrap()["summary"];
+    let total = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["set"] == "exact-plans")
+        .unwrap();
+    assert_eq!(total["valid_pct"], 100.0, "{total}");
+    assert_eq!(total["success_pct"], 100.0, "{total}");
+}
+
+#[test]
+fn plan_prints_json_against_any_function_list() {
+    let fixture = Fixture::new().with_planner();
+    // BFCL's way of writing functions: `dict`, `float`.
+    let tools = fixture.file("tools.json");
+    std::fs::write(
+        &tools,
+        r#"[{"name": "get_weather", "description": "The weather forecast for a city.",
+             "parameters": {"type": "dict", "properties": {
+                 "city": {"type": "string", "description": "The city."},
+                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+               "required": ["city"]}},
+            {"name": "convert_currency", "description": "Converts an amount of money.",
+             "parameters": {"type": "dict", "properties": {
+                 "amount": {"type": "float"}, "from": {"type": "string"}, "to": {"type": "string"}},
+               "required": ["amount", "from", "to"]}}]"#,
+    )
+    .unwrap();
+    let output = fixture.sotto(&[
+        "plan",
+        "--json",
+        "--tools",
+        tools.to_str().unwrap(),
+        "what's the weather in Oslo?",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{plan}");
+    assert_eq!(steps[0]["id"], 1);
+    assert_eq!(steps[0]["tool"], "get_weather");
+    assert_eq!(steps[0]["args"]["city"], "Oslo");
+    assert_eq!(steps[0]["deps"], Value::Array(vec![]));
+    assert!(plan["elapsed_ms"].as_u64().unwrap() > 0);
+
+    // A request no function serves gives no tool steps.
+    let output = fixture.sotto(&[
+        "plan",
+        "--json",
+        "--tools",
+        tools.to_str().unwrap(),
+        "play some jazz music",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["steps"], Value::Array(vec![]), "{plan}");
+    assert!(plan["reply"].is_string(), "{plan}");
+
+    // A bad function list is a clear error.
+    std::fs::write(&tools, r#"[{"description": "no name"}]"#).unwrap();
+    let output = fixture.sotto(&["plan", "--tools", tools.to_str().unwrap(), "hello"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no `name`"), "{stderr}");
+}
+
+#[test]
+fn a_crashed_or_babbling_worker_is_a_clear_error() {
+    let fixture = Fixture::new().with_planner();
+    // A worker that dies at once, and one that answers with something that is not the
+    // protocol: the real worker cannot be made to do either on purpose.
+    let dies = fixture.file("dies.sh");
+    std::fs::write(&dies, "#!/bin/sh\necho 'out of memory' >&2\nexit 3\n").unwrap();
+    let babbles = fixture.file("babbles.sh");
+    std::fs::write(
+        &babbles,
+        "#!/bin/sh\nprintf 'hello, I am not a worker\\n'\nsleep 5\n",
+    )
+    .unwrap();
+    for script in [&dies, &babbles] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let output = fixture
+            .command(&["plan", "set a timer for one minute"])
+            .env("SOTTO_LM_WORKER", script)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("sotto-lm"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
