@@ -320,16 +320,26 @@ impl Planner {
             seed: 0,
         };
         let mut parser = PlanParser::new();
+        let mut steps: Vec<Step> = Vec::new();
         let mut first_step = None;
         let mut parse_error = None;
+        let mut repeated = false;
         let completion = self
             .lm
             .generate(generate, |text| {
                 match parser.push(text) {
-                    Ok(steps) => {
-                        for step in &steps {
+                    Ok(new_steps) => {
+                        for step in new_steps {
+                            // A small greedy model can fall into repeating itself; the same
+                            // call with the same arguments twice is never what was asked,
+                            // so the plan ends before the repeat.
+                            if steps.iter().any(|s| s.action == step.action) {
+                                repeated = true;
+                                return Next::Done;
+                            }
                             first_step.get_or_insert_with(|| started.elapsed());
-                            on_step(step);
+                            on_step(&step);
+                            steps.push(step);
                         }
                     }
                     Err(e) => {
@@ -350,9 +360,14 @@ impl Planner {
                 completion.text
             )));
         }
-        let plan = parser
-            .finish()
-            .with_context(|| format!("the planner's plan is incomplete:\n{}", completion.text))?;
+        let plan = if repeated {
+            tracing::info!("the planner repeated a step; the plan ends before it");
+            Plan { steps }
+        } else {
+            parser.finish().with_context(|| {
+                format!("the planner's plan is incomplete:\n{}", completion.text)
+            })?
+        };
         Ok(Planned {
             plan,
             text: completion.text,

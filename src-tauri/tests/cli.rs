@@ -91,13 +91,7 @@ fn help_lists_every_command() {
 #[test]
 fn commands_not_built_yet_say_so_and_fail() {
     let home = Home::new();
-    let cases: &[&[&str]] = &[
-        &["do", "set", "a", "timer"],
-        &["plan", "open", "firefox"],
-        &["tools"],
-        &["bench", "e2e"],
-        &["eval", "plan"],
-    ];
+    let cases: &[&[&str]] = &[&["tools"], &["bench", "e2e"]];
     for args in cases {
         let output = home.run(args);
         assert_eq!(output.status.code(), Some(3), "{args:?}");
@@ -319,7 +313,13 @@ fn the_interactive_session_takes_commands_from_stdin() {
     assert!(out.contains("history:"), "{out}");
     assert!(out.contains("auto_fetch is off"), "{out}");
     assert!(out.contains("no history yet"), "{out}");
-    assert!(out.contains("can't act on requests yet"), "{out}");
+    // A request goes to the planner, whose model this home does not have (and may not
+    // fetch): a clear error, and the session goes on.
+    assert!(
+        stderr(&output).contains("models.auto_fetch is off"),
+        "{}",
+        stderr(&output)
+    );
     assert!(
         stderr(&output).contains("unrecognized subcommand"),
         "a bad command is reported and the session goes on"

@@ -177,8 +177,8 @@ fn list_items(schema: &Value) -> Option<&Value> {
 /// `%json {...}` for a schema, written on one line, compact: no line breaks may appear in a
 /// plan line, and fixed separators mean fewer tokens and a deterministic text.
 fn json_rule(schema: &Value) -> String {
-    let mut schema = match schema {
-        Value::Object(map) => map.clone(),
+    let mut schema = match without_long_bounds(schema) {
+        Value::Object(map) => map,
         // `true` / `{}`: anything.
         _ => serde_json::Map::new(),
     };
@@ -191,6 +191,28 @@ fn json_rule(schema: &Value) -> String {
         }),
     );
     format!("%json {}", Value::Object(schema))
+}
+
+/// Above this, a string's `maxLength` is left to validation after parsing: the grammar
+/// engine tracks a bounded repetition as one lexer state per character written, each
+/// needing a fresh token mask (measured: long note texts made each token several times
+/// slower); an unbounded string stays in one state.
+const MAX_ENFORCED_LENGTH: u64 = 64;
+
+fn without_long_bounds(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, v)| {
+                    !(k.as_str() == "maxLength"
+                        && v.as_u64().is_some_and(|n| n > MAX_ENFORCED_LENGTH))
+                })
+                .map(|(k, v)| (k.clone(), without_long_bounds(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_long_bounds).collect()),
+        other => other.clone(),
+    }
 }
 
 /// A Lark string literal for `text`.

@@ -90,8 +90,34 @@ pub async fn grants(store: &Store) -> Result<Grants> {
         .collect())
 }
 
+/// How one request is carried out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DoOptions {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub json: bool,
+}
+
 pub async fn run(app: &App, args: DoArgs) -> Result<ExitCode> {
     let request = args.request.join(" ");
+    let mut planner = planner(app, &args.planner).await?;
+    let options = DoOptions {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        json: args.json,
+    };
+    carry_out(app, &mut planner, &request, options).await
+}
+
+/// Plans and carries out one request with `planner` (kept by the caller between requests,
+/// so its worker and prompt cache stay warm).
+pub async fn carry_out(
+    app: &App,
+    planner: &mut crate::planning::Planner,
+    request: &str,
+    args: DoOptions,
+) -> Result<ExitCode> {
+    let request = request.to_string();
     let store = app.store().await?;
     let registry = Arc::new(registry()?);
     let mut grants = grants(store).await?;
@@ -116,7 +142,6 @@ pub async fn run(app: &App, args: DoArgs) -> Result<ExitCode> {
             ..Default::default()
         })
         .await?;
-    let mut planner = planner(app, &args.planner).await?;
     if args.dry_run {
         let planned = planner.plan(&request, |_| {}).await?;
         return dry_run(&registry, &grants, &planned, args.json);
@@ -148,15 +173,8 @@ pub async fn run(app: &App, args: DoArgs) -> Result<ExitCode> {
     let mut report;
     let mut replanned = false;
     loop {
-        let (planned, run) = plan_and_run(
-            &mut planner,
-            &executor,
-            store,
-            utterance,
-            &attempt,
-            args.json,
-        )
-        .await?;
+        let (planned, run) =
+            plan_and_run(planner, &executor, store, utterance, &attempt, args.json).await?;
         results.extend(run.results);
         plans.push(planned);
         report = run.report;

@@ -16,9 +16,10 @@ const HELP: &str = "\
 Type a command as you would after `sotto`, for example:
   models list | models recommend | models fetch <id> | models verify
   history list | history show <id> | history delete <id>
-  config show
+  config show | tools list | plan <request> | do <request>
   help, quit
-Requests (\"set a timer for ten minutes\") need the planner, which is not built yet.";
+Anything else is a request (\"set a timer for ten minutes\"): Sotto plans it, asks before
+anything it should not do unasked, and does it. The first request loads the planner.";
 
 pub async fn run(app: &App) -> Result<ExitCode> {
     println!(
@@ -106,6 +107,8 @@ async fn read_commands(app: &App) -> Result<ExitCode> {
         None
     };
     let mut lines = stdin.lock().lines();
+    // Started at the first request and kept: its worker holds the prompt's cache.
+    let mut planner: Option<crate::planning::Planner> = None;
     loop {
         let line = match editor.as_mut() {
             Some(editor) => match tokio::task::block_in_place(|| editor.readline("sotto> ")) {
@@ -130,9 +133,13 @@ async fn read_commands(app: &App) -> Result<ExitCode> {
             Some("quit" | "exit") => break,
             Some("help" | "?") => println!("{HELP}"),
             Some(first) if is_command(first) => {
-                let parsed = Cli::try_parse_from(std::iter::once("sotto").chain(words.iter().copied()));
+                let parsed =
+                    Cli::try_parse_from(std::iter::once("sotto").chain(words.iter().copied()));
                 match parsed {
-                    Ok(Cli { command: Some(command), .. }) => {
+                    Ok(Cli {
+                        command: Some(command),
+                        ..
+                    }) => {
                         if let Err(error) = Box::pin(dispatch(app, command)).await {
                             eprintln!("error: {error:#}");
                         }
@@ -141,10 +148,25 @@ async fn read_commands(app: &App) -> Result<ExitCode> {
                     Err(error) => eprintln!("{error}"),
                 }
             }
-            Some(_) => println!(
-                "I can't act on requests yet: the planner and tools are not built. Nothing was done or recorded.\n\
-                 Type `help` for what works today."
-            ),
+            Some(_) => {
+                if planner.is_none() {
+                    match super::plan::planner(app, &super::plan::PlannerArgs::default()).await {
+                        Ok(started) => planner = Some(started),
+                        Err(error) => {
+                            eprintln!("error: {error:#}");
+                            continue;
+                        }
+                    }
+                }
+                if let Some(planner) = planner.as_mut() {
+                    let options = super::act::DoOptions::default();
+                    if let Err(error) =
+                        super::act::carry_out(app, planner, line.trim(), options).await
+                    {
+                        eprintln!("error: {error:#}");
+                    }
+                }
+            }
         }
     }
     println!("bye");

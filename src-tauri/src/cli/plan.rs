@@ -28,7 +28,7 @@ pub struct PlanArgs {
 }
 
 /// How to build the planner; shared by `plan`, `do` and `eval plan`.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct PlannerArgs {
     /// Plan against these functions instead of Sotto's tools: a JSON list of OpenAI-style
     /// function schemas ({"name", "description", "parameters"}, BFCL's type names accepted).

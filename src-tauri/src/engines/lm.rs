@@ -39,6 +39,12 @@ pub async fn choose_model(app: &App, requested: Option<&str>) -> Result<String> 
 pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
     let model = app.models.model(id)?;
     if app.models.state(model) != InstallState::Installed {
+        if !app.settings.config.models.auto_fetch {
+            bail!(
+                "the planner model {id} is not installed, and models.auto_fetch is off: \
+                 run `sotto models fetch {id}`"
+            );
+        }
         eprintln!("fetching the planner model {id} (first use)");
         crate::cli::models::fetch(app, &[id.to_string()], false).await?;
     }
