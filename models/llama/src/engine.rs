@@ -27,6 +27,7 @@ use sotto_protocol::lm::{Completion, Generate, Grammar, ModelInfo, Prompt, StopR
 use sotto_protocol::{ErrorKind, WorkerFailure};
 
 use crate::prefix;
+use crate::state_file::{self, Identity, Unusable};
 use crate::text::TextStream;
 
 /// Prompt tokens evaluated per `decode` call. Smaller chunks let a `Cancel` interrupt a long
@@ -101,6 +102,17 @@ pub struct Session<'m> {
     n_ctx: usize,
     /// The tokens whose keys and values are in the cache, in order from position 0.
     cached: Vec<LlamaToken>,
+    /// What a primed prompt's state file must have been written for; `None` if the model
+    /// file's size and time are unknown (then no file is used).
+    identity: Option<Identity>,
+}
+
+/// What `Prime` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Primed {
+    pub tokens: u32,
+    pub from_file: bool,
+    pub ms: u64,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -165,9 +177,11 @@ impl<'m> Session<'m> {
         let grammar_setup_ms = elapsed_ms(grammar_started);
 
         let template = model.chat_template(None).ok();
+        let name = model.meta_val_str("general.name").ok();
+        let identity = Identity::of(path, name.clone(), context.n_ctx());
         let info = ModelInfo {
             model: path.to_path_buf(),
-            name: model.meta_val_str("general.name").ok(),
+            name,
             architecture: model.meta_val_str("general.architecture").ok(),
             parameters: model.n_params(),
             size_bytes: model.size(),
@@ -187,28 +201,88 @@ impl<'m> Session<'m> {
             grammars,
             batch: LlamaBatch::new(PROMPT_CHUNK, 1),
             cached: Vec::new(),
+            identity,
         };
         Ok((session, info))
     }
 
     /// The number of tokens `prompt` takes.
     pub fn count_tokens(&self, prompt: &Prompt) -> Result<u32, WorkerFailure> {
-        Ok(self.tokenize(prompt)?.len() as u32)
+        Ok(self.tokenize(prompt, Render::ForAnswer)?.len() as u32)
     }
 
-    /// Runs one request: evaluates what of the prompt is not cached, then samples until the
-    /// model, the grammar, a stop string, the token limit or a cancellation ends it.
-    pub fn generate(
+    /// Leaves exactly `prompt` (a chat without the assistant's opening) in the cache, loaded
+    /// from `cache_file` if that holds it, else evaluated (and then written to `cache_file`).
+    /// A file that cannot be used or written is logged, never a failure.
+    pub fn prime(
         &mut self,
-        request: &Generate,
-        listener: &mut impl Listener,
-    ) -> Result<Completion, WorkerFailure> {
-        check_request(request)?;
-        let mut matcher = match &request.grammar {
-            Some(grammar) => Some(self.matcher(grammar)?),
-            None => None,
-        };
-        let prompt = self.tokenize(&request.prompt)?;
+        prompt: &Prompt,
+        cache_file: Option<&Path>,
+    ) -> Result<Primed, WorkerFailure> {
+        let started = Instant::now();
+        let tokens = self.tokenize(prompt, Render::AsPrefix)?;
+        self.check_length(&tokens)?;
+        let cache_file = cache_file.and_then(|path| match &self.identity {
+            Some(identity) => Some((path, identity.clone())),
+            None => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "the model file's size and time are unknown: the prompt cache file is not used"
+                );
+                None
+            }
+        });
+        let mut from_file = false;
+        // Whether the file is known not to hold this prompt (then it is rewritten unchecked).
+        let mut file_unusable = false;
+        let already_cached = prefix::common(&self.cached, &tokens) == tokens.len();
+        if let (Some((path, identity)), false) = (&cache_file, already_cached) {
+            let loaded = state_file::check(path, identity, &tokens).and_then(|()| {
+                state_file::load(&mut self.context, path, &tokens).inspect_err(|_| {
+                    // llama.cpp may have read part of it into the cache.
+                    self.context.clear_kv_cache();
+                    self.cached.clear();
+                })
+            });
+            match loaded {
+                Ok(()) => {
+                    self.cached = tokens.clone();
+                    from_file = true;
+                }
+                Err(unusable) => {
+                    file_unusable = true;
+                    if unusable != Unusable::Missing {
+                        tracing::warn!(
+                            path = %path.display(),
+                            "the prompt cache file is not used, it is rewritten: {unusable}"
+                        );
+                    }
+                }
+            }
+        }
+        if !from_file {
+            let keep = prefix::common(&self.cached, &tokens);
+            self.evaluate(&tokens, keep, &mut Uncancellable)?;
+            if let Some((path, identity)) = &cache_file {
+                if file_unusable || state_file::check(path, identity, &tokens).is_err() {
+                    if let Err(reason) = state_file::save(&self.context, path, identity, &tokens) {
+                        tracing::warn!(
+                            path = %path.display(),
+                            "the prompt cache file cannot be written: {reason}"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(Primed {
+            tokens: tokens.len() as u32,
+            from_file,
+            ms: elapsed_ms(started),
+        })
+    }
+
+    /// Refuses a prompt that leaves no room in the context for an answer.
+    fn check_length(&self, prompt: &[LlamaToken]) -> Result<(), WorkerFailure> {
         if prompt.is_empty() {
             return Err(failure(ErrorKind::BadRequest, "the prompt is empty"));
         }
@@ -223,9 +297,27 @@ impl<'m> Session<'m> {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Runs one request: evaluates what of the prompt is not cached, then samples until the
+    /// model, the grammar, a stop string, the token limit or a cancellation ends it.
+    pub fn generate(
+        &mut self,
+        request: &Generate,
+        listener: &mut impl Listener,
+    ) -> Result<Completion, WorkerFailure> {
+        check_request(request)?;
+        let mut matcher = match &request.grammar {
+            Some(grammar) => Some(self.matcher(grammar)?),
+            None => None,
+        };
+        let prompt = self.tokenize(&request.prompt, Render::ForAnswer)?;
+        self.check_length(&prompt)?;
 
         let prompt_started = Instant::now();
-        let (reused, prompt_cancelled) = self.evaluate(&prompt, listener)?;
+        let keep = prefix::reusable(&self.cached, &prompt);
+        let (reused, prompt_cancelled) = self.evaluate(&prompt, keep, listener)?;
         let prompt_ms = elapsed_ms(prompt_started);
         let mut completion = Completion {
             id: request.id,
@@ -307,7 +399,7 @@ impl<'m> Session<'m> {
     }
 
     /// The prompt as the model sees it.
-    fn tokenize(&self, prompt: &Prompt) -> Result<Vec<LlamaToken>, WorkerFailure> {
+    fn tokenize(&self, prompt: &Prompt, render: Render) -> Result<Vec<LlamaToken>, WorkerFailure> {
         let text = match prompt {
             Prompt::Text { text } => text.clone(),
             Prompt::Chat { messages } => {
@@ -346,7 +438,7 @@ impl<'m> Session<'m> {
                         failure(ErrorKind::BadRequest, "a message contains a NUL character")
                     })?;
                 self.model
-                    .apply_chat_template(template, &chat, true)
+                    .apply_chat_template(template, &chat, render == Render::ForAnswer)
                     .map_err(|e| {
                         failure(
                             ErrorKind::Model,
@@ -369,14 +461,17 @@ impl<'m> Session<'m> {
         Ok(tokens)
     }
 
-    /// Brings the cache to `prompt`: keeps the common prefix, evaluates the rest in chunks.
-    /// Returns how many tokens were reused and whether a cancellation stopped it.
+    /// Brings the cache to `prompt`: keeps its first `keep` tokens (which must be the cached
+    /// ones), evaluates the rest in chunks. Returns how many tokens were reused and whether a
+    /// cancellation stopped it.
     fn evaluate(
         &mut self,
         prompt: &[LlamaToken],
+        keep: usize,
         listener: &mut impl Listener,
     ) -> Result<(usize, bool), WorkerFailure> {
-        let mut reused = prefix::reusable(&self.cached, prompt);
+        debug_assert!(keep <= prefix::common(&self.cached, prompt));
+        let mut reused = keep;
         let trimmed = u32::try_from(reused).ok().and_then(|from| {
             self.context
                 .kv_cache_seq_rm(SEQUENCE, Some(from), None)
@@ -496,6 +591,26 @@ impl<'m> Session<'m> {
             ));
         }
         Ok(matcher)
+    }
+}
+
+/// How a chat is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Render {
+    /// Ending with the opening of the assistant's turn, to be answered.
+    ForAnswer,
+    /// Ending with the last message, as the start of a longer chat.
+    AsPrefix,
+}
+
+/// Priming is not cancelled: it is short next to what it saves, and answered either way.
+struct Uncancellable;
+
+impl Listener for Uncancellable {
+    fn piece(&mut self, _text: &str) {}
+
+    fn cancelled(&mut self) -> bool {
+        false
     }
 }
 

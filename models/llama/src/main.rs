@@ -33,6 +33,7 @@ use sotto_protocol::{ErrorKind, Hello, WorkerFailure, PROTOCOL_VERSION};
 
 mod engine;
 mod prefix;
+mod state_file;
 mod text;
 
 use engine::{failure, Listener, LoadOptions, Session};
@@ -233,6 +234,31 @@ fn answer(
                     None => not_loaded(id),
                     Some(session) => match session.count_tokens(&prompt) {
                         Ok(tokens) => LmResponse::TokenCount { id, tokens },
+                        Err(failure) => LmResponse::Failed {
+                            id: Some(id),
+                            failure,
+                        },
+                    },
+                };
+                frame::write_blocking(out, &response)?;
+            }
+            LmRequest::Prime {
+                id,
+                prompt,
+                cache_file,
+            } => {
+                let response = match session.as_deref_mut() {
+                    None => not_loaded(id),
+                    Some(session) => match session.prime(&prompt, cache_file.as_deref()) {
+                        Ok(primed) => {
+                            tracing::info!(?primed, "primed");
+                            LmResponse::Primed {
+                                id,
+                                tokens: primed.tokens,
+                                from_file: primed.from_file,
+                                ms: primed.ms,
+                            }
+                        }
                         Err(failure) => LmResponse::Failed {
                             id: Some(id),
                             failure,

@@ -1,4 +1,5 @@
-//! Messages between the app and `sotto-lm`, the language-model worker. Since version 2.
+//! Messages between the app and `sotto-lm`, the language-model worker. Since version 2
+//! (`Prime` and `Primed` since version 3).
 //!
 //! One `Generate` at a time: its answer is a stream of [`LmResponse::Token`]s followed by one
 //! [`LmResponse::Done`] (or one [`LmResponse::Failed`]). The concatenated token texts are
@@ -32,6 +33,26 @@ pub enum LmRequest {
     /// Count the tokens a prompt takes, as `Generate` would evaluate it. Answered with
     /// `TokenCount`.
     CountTokens { id: u64, prompt: Prompt },
+    /// Puts `prompt` in the KV cache as the kept prefix for the next `Generate`, whose prompt
+    /// should start with it (then only the rest is evaluated). Answered with `Primed` (or
+    /// `Failed`). Since version 3.
+    ///
+    /// A `Prompt::Chat` is rendered without the opening of the assistant's turn, so that it
+    /// is a prefix of the same messages followed by a new user message: prime with the system
+    /// prompt and the worked examples, generate with those and the request.
+    ///
+    /// With `cache_file`, the evaluated state is also kept on disk: if the file holds the
+    /// state of exactly these tokens for this model and context size, it is loaded instead of
+    /// evaluating (much faster for a long prompt in a new worker process); otherwise the
+    /// prompt is evaluated and the file (re)written, atomically. A missing, damaged or
+    /// mismatched file, or a folder that cannot be written, is not a failure (the worker logs
+    /// a warning). Name the file per model; the caller owns its folder.
+    Prime {
+        id: u64,
+        prompt: Prompt,
+        #[serde(default)]
+        cache_file: Option<PathBuf>,
+    },
     /// Finish the current request, then exit.
     Shutdown,
 }
@@ -153,6 +174,15 @@ pub enum LmResponse {
         id: u64,
         tokens: u32,
     },
+    /// The answer to `Prime`: the cache holds these `tokens`. Since version 3.
+    Primed {
+        id: u64,
+        tokens: u32,
+        /// Loaded from the request's `cache_file` rather than evaluated.
+        from_file: bool,
+        /// Loading or evaluating (and writing the file).
+        ms: u64,
+    },
     Failed {
         id: Option<u64>,
         failure: WorkerFailure,
@@ -212,4 +242,49 @@ pub enum StopReason {
     Cancelled,
     /// The context is full.
     ContextFull,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prime_is_on_the_wire_as_documented() {
+        let prime = LmRequest::Prime {
+            id: 4,
+            prompt: Prompt::Text { text: "abc".into() },
+            cache_file: Some("/cache/qwen.state".into()),
+        };
+        let line = serde_json::to_string(&prime).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"prime","id":4,"prompt":{"kind":"text","text":"abc"},"cache_file":"/cache/qwen.state"}"#
+        );
+        assert_eq!(serde_json::from_str::<LmRequest>(&line).unwrap(), prime);
+        // The cache file may be left out.
+        let without: LmRequest =
+            serde_json::from_str(r#"{"type":"prime","id":5,"prompt":{"kind":"text","text":"x"}}"#)
+                .unwrap();
+        assert!(matches!(
+            without,
+            LmRequest::Prime {
+                id: 5,
+                cache_file: None,
+                ..
+            }
+        ));
+
+        let primed = LmResponse::Primed {
+            id: 4,
+            tokens: 2100,
+            from_file: true,
+            ms: 40,
+        };
+        let line = serde_json::to_string(&primed).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"primed","id":4,"tokens":2100,"from_file":true,"ms":40}"#
+        );
+        assert_eq!(serde_json::from_str::<LmResponse>(&line).unwrap(), primed);
+    }
 }

@@ -139,3 +139,54 @@ pub async fn generate_or_fail(
         None => unreachable!("the stream ends with an answer"),
     }
 }
+
+/// What a `Prime` answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Primed {
+    pub tokens: u32,
+    pub from_file: bool,
+    pub ms: u64,
+}
+
+/// Primes the worker's cache; `Err` is the worker's `Failed` answer.
+pub async fn prime_or_fail(
+    worker: &mut LmWorker,
+    id: u64,
+    prompt: Prompt,
+    cache_file: Option<&std::path::Path>,
+) -> Result<Primed, LmResponse> {
+    let request = LmRequest::Prime {
+        id,
+        prompt,
+        cache_file: cache_file.map(std::path::Path::to_path_buf),
+    };
+    match worker.call(&request).await.unwrap() {
+        LmResponse::Primed {
+            id: of,
+            tokens,
+            from_file,
+            ms,
+        } => {
+            assert_eq!(of, id);
+            Ok(Primed {
+                tokens,
+                from_file,
+                ms,
+            })
+        }
+        other => Err(other),
+    }
+}
+
+/// Primes the worker's cache; panics on a failure.
+pub async fn prime(
+    worker: &mut LmWorker,
+    id: u64,
+    prompt: Prompt,
+    cache_file: Option<&std::path::Path>,
+) -> Primed {
+    match prime_or_fail(worker, id, prompt, cache_file).await {
+        Ok(primed) => primed,
+        Err(response) => panic!("prime failed: {response:?}"),
+    }
+}
