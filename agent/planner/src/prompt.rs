@@ -23,8 +23,10 @@ numbered lines that each call one function, then join().
 - Write arguments as name=value with JSON values (strings in double quotes).
 - Give only the arguments the request states or clearly implies. Leave out optional \
 arguments it does not mention; never invent values.
-- Make one call for each thing the user asks for. To use the result of step N in a later \
-call, write $N as the value.
+- Make one call for each thing the user asks for, and nothing more: write join() as soon \
+as every part of the request has its call.
+- When a call needs what an earlier step finds or reads (a contact, a note, the clipboard, \
+a result), write $N as the value: the output of step N.
 - If no function can do what is asked, answer only `1. reply(text=\"...\")` with one short \
 sentence saying so.";
 

@@ -57,6 +57,17 @@ pub fn functions_from_file(path: &Path) -> Result<Functions> {
     Functions::from_json(&json).with_context(|| format!("in {}", path.display()))
 }
 
+/// Where the worker keeps the planner's evaluated prompt for `model` (in the cache folder:
+/// losing it costs one slow first request, nothing else).
+pub fn prefix_cache_file(app: &App, model: &str) -> PathBuf {
+    let dir = app.settings.dirs.cache.join("planner");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        // Not fatal: the worker then evaluates the prompt and says it could not save it.
+        tracing::warn!("cannot create {}: {e}", dir.display());
+    }
+    dir.join(format!("{model}.prefix"))
+}
+
 /// The LM worker with the planner model loaded on first use.
 pub async fn engine(app: &App, model: Option<&str>) -> Result<LmEngine> {
     let id = lm::choose_model(app, model).await?;
@@ -69,9 +80,13 @@ pub async fn engine(app: &App, model: Option<&str>) -> Result<LmEngine> {
 }
 
 pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
+    let model = lm::choose_model(app, args.model.as_deref()).await?;
     let setup = match &args.tools {
         Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
-        None => builtin_setup()?,
+        None => PlannerSetup {
+            prefix_cache: Some(prefix_cache_file(app, &model)),
+            ..builtin_setup()?
+        },
     };
     let mut setup = setup;
     if let Some(k) = args.top_k {

@@ -69,6 +69,7 @@ pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
 #[derive(Debug)]
 pub struct LmEngine {
     supervisor: Supervisor<LmRequest, LmResponse>,
+    load: LmRequest,
     next_id: u64,
 }
 
@@ -86,15 +87,33 @@ impl LmEngine {
             .unwrap_or(2)
             .min(8);
         let mut supervisor = Supervisor::new(spec, idle_timeout);
-        supervisor.set_setup(vec![LmRequest::Load {
+        let load = LmRequest::Load {
             model,
             n_ctx,
             threads,
-        }]);
+        };
+        supervisor.set_setup(vec![load.clone()]);
         LmEngine {
             supervisor,
+            load,
             next_id: 1,
         }
+    }
+
+    /// Makes `prompt` the prefix the worker holds in its KV cache from its start (and again
+    /// after any restart), loaded from `cache_file` when that holds it for this model, else
+    /// evaluated and saved there: a new worker answers its first request without evaluating
+    /// the long stable part of the planner's prompt again. Takes effect when the worker
+    /// (re)starts.
+    pub fn set_prefix(&mut self, prompt: Prompt, cache_file: Option<PathBuf>) {
+        self.supervisor.set_setup(vec![
+            self.load.clone(),
+            LmRequest::Prime {
+                id: 0,
+                prompt,
+                cache_file,
+            },
+        ]);
     }
 
     /// Generates an answer, handing each piece of text to `on_text` as it comes; returns when
@@ -184,6 +203,15 @@ impl LmEngine {
 fn loaded(response: &LmResponse) -> Result<()> {
     match response {
         LmResponse::Loaded(_) => Ok(()),
+        LmResponse::Primed {
+            tokens,
+            from_file,
+            ms,
+            ..
+        } => {
+            tracing::info!(tokens, from_file, ms, "planner prompt prefix ready");
+            Ok(())
+        }
         LmResponse::Failed { failure, .. } => Err(anyhow::anyhow!(
             "the planner model cannot be loaded: {}",
             failure.message
