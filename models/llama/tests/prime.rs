@@ -263,7 +263,12 @@ async fn bad_primes_are_answered_not_fatal() {
     for (id, prompt) in [
         (2, Prompt::Chat { messages: vec![] }),
         (3, Prompt::Text { text: "".into() }),
-        (4, stable_prompt()), // longer than the context
+        (
+            4,
+            Prompt::Text {
+                text: "word ".repeat(1000), // longer than the context
+            },
+        ),
     ] {
         match prime_or_fail(&mut worker, id, prompt, None).await {
             Err(LmResponse::Failed {
