@@ -1,5 +1,6 @@
 //! Measures `sotto-lm` the way the planner will use it: load time, prompt evaluation with and
-//! without the kept prefix, and generation speed with and without a grammar.
+//! without the kept prefix, generation speed with and without a grammar, and `Prime` of the
+//! system prompt evaluated versus loaded from its cache file by a new worker process.
 //!
 //! ```sh
 //! cargo build --release -p sotto-llama --bins --examples
@@ -306,4 +307,34 @@ async fn main() {
         );
     }
     worker.send(&LmRequest::Shutdown).await.ok();
+
+    // A new worker process: prime the system prompt, evaluated (and written to the file), then
+    // in another new process loaded from the file.
+    let file = std::env::temp_dir().join(format!("sotto-bench-{}.state", std::process::id()));
+    let stable = Prompt::Chat {
+        messages: vec![ChatMessage::system(system_prompt())],
+    };
+    for attempt in ["evaluated", "from file"] {
+        let mut worker = LmWorker::spawn(&spec).await.expect("the worker starts");
+        worker.call(&load).await.expect("the worker answers");
+        let request = LmRequest::Prime {
+            id: 1,
+            prompt: stable.clone(),
+            cache_file: Some(file.clone()),
+        };
+        match worker.call(&request).await.expect("the worker answers") {
+            LmResponse::Primed {
+                tokens,
+                from_file,
+                ms,
+                ..
+            } => println!("prime ({attempt}): {tokens} tokens in {ms} ms, from_file {from_file}"),
+            other => panic!("prime failed: {other:?}"),
+        }
+        worker.send(&LmRequest::Shutdown).await.ok();
+    }
+    let mut sidecar = file.clone().into_os_string();
+    sidecar.push(".meta");
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(sidecar).ok();
 }

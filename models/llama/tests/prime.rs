@@ -9,14 +9,14 @@ use sotto_protocol::lm::{ChatMessage, LmRequest, LmResponse, Prompt};
 use sotto_protocol::ErrorKind;
 use support::*;
 
-/// A planner-like system prompt: tool signatures (about 300 tokens with SmolLM2; the tests
+/// A planner-like system prompt: tool signatures (about 150 tokens with SmolLM2; the tests
 /// share two busy cores).
 fn system_prompt() -> String {
     let mut prompt = String::from(
         "You plan tool calls for a desktop assistant. Write one numbered call per line, \
          then join().\nTools:\n",
     );
-    for n in 0..8 {
+    for n in 0..3 {
         prompt.push_str(&format!(
             "- tool_{n}(city: string, day: string, count: integer). Does task number {n} for \
              the user, in a city, on a day, a number of times.\n"
@@ -50,7 +50,7 @@ const REQUEST: &str = "Do task 7 in Rome today, once.";
 /// The greedy answer to `full(REQUEST)` from a fresh worker, without any prime.
 async fn unprimed_answer(model: std::path::PathBuf) -> String {
     let mut worker = loaded_worker(model).await;
-    let answer = generate(&mut worker, request(1, full(REQUEST), 24)).await;
+    let answer = generate(&mut worker, request(1, full(REQUEST), 12)).await;
     assert_eq!(answer.completion.cached_prompt_tokens, 0);
     answer.completion.text
 }
@@ -61,8 +61,8 @@ async fn a_primed_prefix_is_reused_and_the_answer_is_unchanged() {
     let mut worker = loaded_worker(smollm()).await;
     let primed = prime(&mut worker, 1, stable_prompt(), None).await;
     assert!(!primed.from_file);
-    assert!(primed.tokens > 200, "{primed:?}");
-    let answer = generate(&mut worker, request(2, full(REQUEST), 24)).await;
+    assert!(primed.tokens > 100, "{primed:?}");
+    let answer = generate(&mut worker, request(2, full(REQUEST), 12)).await;
     let c = &answer.completion;
     // The chat rendered without the assistant's opening is a token prefix of the longer one.
     assert_eq!(c.cached_prompt_tokens, primed.tokens, "{c:?}");
@@ -72,7 +72,7 @@ async fn a_primed_prefix_is_reused_and_the_answer_is_unchanged() {
     // Priming again after a generation keeps all of it: nothing is evaluated.
     let again = prime(&mut worker, 3, stable_prompt(), None).await;
     assert_eq!(again.tokens, primed.tokens);
-    let answer = generate(&mut worker, request(4, full(REQUEST), 24)).await;
+    let answer = generate(&mut worker, request(4, full(REQUEST), 12)).await;
     assert_eq!(answer.completion.cached_prompt_tokens, primed.tokens);
     assert_eq!(answer.completion.text, expected);
 
@@ -94,7 +94,7 @@ async fn the_planner_models_template_renders_a_primed_chat_as_a_token_prefix() {
     let expected = unprimed_answer(qwen()).await;
     let mut worker = loaded_worker(qwen()).await;
     let primed = prime(&mut worker, 1, stable_prompt(), None).await;
-    let answer = generate(&mut worker, request(2, full(REQUEST), 24)).await;
+    let answer = generate(&mut worker, request(2, full(REQUEST), 12)).await;
     assert_eq!(
         answer.completion.cached_prompt_tokens, primed.tokens,
         "{answer:?}"
@@ -132,7 +132,7 @@ async fn a_new_worker_loads_the_primed_prefix_from_its_file() {
     );
     assert!(loaded.from_file, "{loaded:?}");
     assert_eq!(loaded.tokens, evaluated.tokens);
-    let answer = generate(&mut second, request(2, full(REQUEST), 24)).await;
+    let answer = generate(&mut second, request(2, full(REQUEST), 12)).await;
     assert_eq!(answer.completion.cached_prompt_tokens, loaded.tokens);
     assert_eq!(answer.completion.text, expected);
 
@@ -203,7 +203,7 @@ async fn a_damaged_or_mismatched_file_is_evaluated_and_rewritten() {
         let primed = prime(&mut worker, id, stable_prompt(), Some(&file)).await;
         assert!(!primed.from_file, "{damage}: {primed:?}");
         id += 1;
-        let answer = generate(&mut worker, request(id, full(REQUEST), 24)).await;
+        let answer = generate(&mut worker, request(id, full(REQUEST), 12)).await;
         assert_eq!(answer.completion.text, expected, "{damage}");
         assert_eq!(answer.completion.cached_prompt_tokens, primed.tokens);
         // Rewritten: the next load uses it.
@@ -218,7 +218,7 @@ async fn a_damaged_or_mismatched_file_is_evaluated_and_rewritten() {
             "{damage}: no temporary files are left"
         );
     }
-    let answer = generate(&mut worker, request(99, full(REQUEST), 24)).await;
+    let answer = generate(&mut worker, request(99, full(REQUEST), 12)).await;
     assert_eq!(answer.completion.text, expected);
 }
 
@@ -239,7 +239,7 @@ async fn a_folder_that_cannot_be_written_is_not_a_failure() {
     }
     assert_eq!(files_in(dir.path()), ["file"]);
     let answer = generate(&mut worker, request(3, full(REQUEST), 4)).await;
-    assert!(answer.completion.cached_prompt_tokens > 200, "{answer:?}");
+    assert!(answer.completion.cached_prompt_tokens > 100, "{answer:?}");
 }
 
 #[tokio::test]
@@ -263,7 +263,12 @@ async fn bad_primes_are_answered_not_fatal() {
     for (id, prompt) in [
         (2, Prompt::Chat { messages: vec![] }),
         (3, Prompt::Text { text: "".into() }),
-        (4, stable_prompt()), // longer than the context
+        (
+            4,
+            Prompt::Text {
+                text: "word ".repeat(1000), // longer than the context
+            },
+        ),
     ] {
         match prime_or_fail(&mut worker, id, prompt, None).await {
             Err(LmResponse::Failed {
