@@ -80,7 +80,7 @@ impl LmEngine {
             program: super::worker_program("sotto-lm"),
             args: Vec::new(),
             hello_timeout: Duration::from_secs(15),
-            request_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(300),
         };
         let threads = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
