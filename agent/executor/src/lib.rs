@@ -104,6 +104,36 @@ impl Confirmer for Decline {
     }
 }
 
+/// Confirms at a terminal (`InteractiveConfirmer`): the blocking dialogue runs on a
+/// blocking thread, one question at a time.
+#[derive(Debug, Clone)]
+pub struct TerminalConfirmer(Arc<std::sync::Mutex<sotto_tools::InteractiveConfirmer>>);
+
+impl TerminalConfirmer {
+    pub fn new(terminal: sotto_tools::InteractiveConfirmer) -> TerminalConfirmer {
+        TerminalConfirmer(Arc::new(std::sync::Mutex::new(terminal)))
+    }
+}
+
+impl Confirmer for TerminalConfirmer {
+    fn confirm<'a>(
+        &'a self,
+        request: &'a ConfirmationRequest,
+    ) -> BoxFuture<'a, Result<Option<Confirmation>, ConfirmFailure>> {
+        let confirmer = self.0.clone();
+        let request = request.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut confirmer = confirmer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                Ok(confirmer.confirm(&request)?)
+            })
+            .await?
+        })
+    }
+}
+
 /// Builds the [`ToolContext`] for one call. [`Host`] implements it with
 /// `ToolContext::build`; a closure works too (tests give `ToolContext::bare`).
 pub trait Contexts: Send + Sync {

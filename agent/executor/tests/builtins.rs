@@ -3,18 +3,17 @@
 //! answering a confirmation.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
 use serde_json::json;
 use sotto_executor::{
-    CancellationToken, ConfirmFailure, Confirmer, Decline, Event, Executor, ExecutorConfig,
-    FailureKind, Grants, RunReport, StepOutcome,
+    CancellationToken, Confirmer, Decline, Event, Executor, ExecutorConfig, FailureKind, Grants,
+    RunReport, StepOutcome, TerminalConfirmer,
 };
 use sotto_planner::PlanParser;
 use sotto_sandbox::HostEnv;
 use sotto_tools::policy::{AskReason, Decision, ToolGrants, ToolSetting};
-use sotto_tools::{Confirmation, ConfirmationRequest, Host, InteractiveConfirmer, Registry};
+use sotto_tools::{Host, InteractiveConfirmer, Registry};
 use tokio::sync::mpsc;
 
 fn host(dir: &Path) -> Host {
@@ -120,27 +119,6 @@ async fn a_length_computed_by_a_tool_asks_before_starting_a_timer() {
     assert_eq!(timer_files(dir.path()), 0);
 }
 
-/// The terminal confirmer as the app would write it: the blocking terminal dialogue on a
-/// blocking thread.
-struct Terminal(Arc<Mutex<InteractiveConfirmer>>);
-
-impl Confirmer for Terminal {
-    fn confirm<'a>(
-        &'a self,
-        request: &'a ConfirmationRequest,
-    ) -> BoxFuture<'a, Result<Option<Confirmation>, ConfirmFailure>> {
-        let confirmer = self.0.clone();
-        let request = request.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut confirmer = confirmer.lock().unwrap_or_else(PoisonError::into_inner);
-                Ok(confirmer.confirm(&request)?)
-            })
-            .await?
-        })
-    }
-}
-
 /// A pseudo-terminal: the confirmer opens the follower by path; the test types on the
 /// leader as a person would.
 fn pty() -> (std::fs::File, PathBuf) {
@@ -162,7 +140,7 @@ async fn one_yes_at_the_terminal_answers_a_first_time_question_for_the_run() {
     let executor = executor(
         dir.path(),
         Grants::default(),
-        Arc::new(Terminal(Arc::new(Mutex::new(confirmer)))),
+        Arc::new(TerminalConfirmer::new(confirmer)),
     );
     // One "yes" typed; both timers run: the second step, waiting its turn to ask, sees that
     // the first-time question was answered.

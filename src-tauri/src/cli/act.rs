@@ -4,21 +4,20 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sotto_executor::{
-    ConfirmFailure, Confirmer, Decline, Event, Executor, ExecutorConfig, Grants, RunReport,
+    Confirmer, Decline, Event, Executor, ExecutorConfig, Grants, RunReport, TerminalConfirmer,
 };
 use sotto_planner::plan::Step;
 use sotto_store::{
     CallAudit, CallOutcome, Decision, NewPlan, NewToolCall, NewUtterance, PlanId, Store,
 };
 use sotto_tools::policy::{decide, Input, Origin, ToolGrants, ToolSetting};
-use sotto_tools::{Confirmation, ConfirmationRequest, Host, InteractiveConfirmer, Registry};
+use sotto_tools::{Host, InteractiveConfirmer, Registry};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -44,26 +43,6 @@ pub struct DoArgs {
     /// Print JSON: {"plan", "results", "reply"}.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Confirms at the process's terminal, one question at a time, on a blocking thread.
-struct TerminalConfirmer(Arc<Mutex<InteractiveConfirmer>>);
-
-impl Confirmer for TerminalConfirmer {
-    fn confirm<'a>(
-        &'a self,
-        request: &'a ConfirmationRequest,
-    ) -> BoxFuture<'a, Result<Option<Confirmation>, ConfirmFailure>> {
-        let confirmer = self.0.clone();
-        let request = request.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut confirmer = confirmer.lock().unwrap_or_else(PoisonError::into_inner);
-                Ok(confirmer.confirm(&request)?)
-            })
-            .await?
-        })
-    }
 }
 
 /// The registry of every tool Sotto has.
@@ -147,7 +126,7 @@ pub async fn carry_out(
         return dry_run(&registry, &grants, &planned, args.json);
     }
     let confirmer: Arc<dyn Confirmer> = match InteractiveConfirmer::terminal() {
-        Ok(terminal) => Arc::new(TerminalConfirmer(Arc::new(Mutex::new(terminal)))),
+        Ok(terminal) => Arc::new(TerminalConfirmer::new(terminal)),
         Err(e) => {
             tracing::info!("no terminal for confirmations: {e}");
             Arc::new(Decline)
