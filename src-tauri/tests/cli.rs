@@ -94,7 +94,6 @@ fn commands_not_built_yet_say_so_and_fail() {
     let cases: &[&[&str]] = &[
         &["do", "set", "a", "timer"],
         &["plan", "open", "firefox"],
-        &["tools"],
         &["bench", "e2e"],
         &["eval", "plan"],
     ];
