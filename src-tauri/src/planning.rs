@@ -354,7 +354,11 @@ impl Planner {
             // questions itself through `reply` instead of calling the function that would
             // (measured on BFCL simple: most misses). So a reply is only offered when no
             // function looks relevant.
-            let best = self.index.search(request, 1).first().map_or(0.0, |r| r.score);
+            let best = self
+                .index
+                .search(request, 1)
+                .first()
+                .map_or(0.0, |r| r.score);
             options.allow_reply = best < REPLY_WITHOUT_EXAMPLES;
         }
         let retrieve = started.elapsed();

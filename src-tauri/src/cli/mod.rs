@@ -21,6 +21,7 @@ pub(crate) mod models;
 pub(crate) mod plan;
 mod progress;
 mod speech;
+mod tools;
 mod transcribe;
 
 /// Exit status of a command that exists but is not built yet.
@@ -65,8 +66,11 @@ pub enum Command {
         #[command(subcommand)]
         command: models::ModelsCommand,
     },
-    /// List the tools Sotto can use and their permissions.
-    Tools,
+    /// List the tools Sotto can use and their permissions; grant or revoke them.
+    Tools {
+        #[command(subcommand)]
+        command: tools::ToolsCommand,
+    },
     /// Browse and delete what Sotto heard and did.
     History {
         #[command(subcommand)]
@@ -120,7 +124,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(&app()?, args).await,
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen(args) => listen::run(&app()?, args).await,
-        Command::Tools => not_built("tools", "the tool runtime (issue 5)"),
+        Command::Tools { command } => tools::run(&app()?, command).await,
         Command::Bench {
             command: BenchCommand::Asr(args),
         } => speech::run(&app()?, args, &[AudioContext::Full, AudioContext::Scaled]).await,
