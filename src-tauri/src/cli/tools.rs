@@ -154,16 +154,24 @@ fn find<'a>(tools: &'a [ToolManifest], name: &str) -> Result<&'a ToolManifest> {
 fn close_matches<'a>(names: impl IntoIterator<Item = &'a str>, wanted: &str) -> Vec<&'a str> {
     let wanted = wanted.to_lowercase().replace('-', "_");
     let limit = (wanted.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, &str)> = names
+    let mut scored: Vec<(usize, bool, &str)> = names
         .into_iter()
         .filter_map(|name| {
             let distance = edit_distance(name, &wanted);
             let contains = wanted.len() >= 3 && (name.contains(&wanted) || wanted.contains(name));
-            (distance <= limit || contains).then_some((distance, name))
+            (distance <= limit || contains).then_some((distance, contains, name))
         })
         .collect();
     scored.sort();
-    scored.into_iter().take(5).map(|(_, name)| name).collect()
+    // A near-exact match ("note-read" for note_read) is the answer; others only compete
+    // when they are about as close.
+    let best = scored.first().map_or(0, |(distance, _, _)| *distance);
+    scored
+        .into_iter()
+        .filter(|(distance, contains, _)| *distance <= best + 1 || (*contains && best > 1))
+        .take(5)
+        .map(|(_, _, name)| name)
+        .collect()
 }
 
 /// Levenshtein distance over characters.
