@@ -9,12 +9,22 @@ pub mod pulse;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The repository's root (this crate lives in `tests/`).
+/// The repository's root: the nearest folder above the running test's package with
+/// `.ci/run`. Cargo and nextest set `CARGO_MANIFEST_DIR` when they run a test, which is right
+/// even when the compiled test comes from a build cache shared with another checkout (the
+/// value compiled in would name that other checkout).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    let runtime = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let compiled = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    runtime
+        .into_iter()
+        .chain([compiled.clone()])
+        .find_map(|dir| {
+            dir.ancestors()
+                .find(|d| d.join(".ci/run").is_file())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| compiled.parent().map(Path::to_path_buf).unwrap_or(compiled))
 }
 
 /// Where `.ci/test` fetched the real models the tests use (`SOTTO_TEST_MODELS_DIR`, by
