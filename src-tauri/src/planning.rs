@@ -316,21 +316,6 @@ impl Planner {
         Prompt::Chat { messages }
     }
 
-    /// Evaluates the stable prompt so the first request only pays for itself.
-    pub async fn warm_up(&mut self) -> Result<()> {
-        let request = Generate {
-            id: 0,
-            prompt: self.prompt("hello"),
-            grammar: None,
-            max_tokens: 1,
-            stop: Vec::new(),
-            temperature: 0.0,
-            seed: 0,
-        };
-        self.lm.generate(request, |_| Next::More).await?;
-        Ok(())
-    }
-
     /// Plans `request`, handing each step to `on_step` as soon as it is parsed.
     pub async fn plan(&mut self, request: &str, mut on_step: impl FnMut(&Step)) -> Result<Planned> {
         let started = Instant::now();

@@ -131,12 +131,7 @@ fn function_rules(g: &mut String, i: usize, function: &Function, steps: u32) {
             } else {
                 String::new()
             };
-            let _ = writeln!(
-                g,
-                "t{i}_{k}_{n}: (\", \" {}){}{rest}",
-                assign(p),
-                if optional.is_empty() { "" } else { "?" }
-            );
+            let _ = writeln!(g, "t{i}_{k}_{n}: (\", \" {})?{rest}", assign(p));
         }
         let tail = if optional.is_empty() {
             String::new()

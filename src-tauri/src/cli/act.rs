@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use sotto_executor::{
-    Confirmer, Decline, Event, Executor, ExecutorConfig, Grants, RunReport, TerminalConfirmer,
+    Confirmer, Decline, Event, Executor, ExecutorConfig, FailureKind, Grants, RunReport,
+    TerminalConfirmer,
 };
 use sotto_planner::plan::Step;
 use sotto_store::{
@@ -312,8 +313,10 @@ async fn audit(store: &Store, plan: PlanId, event: &Event) {
                 (Some(by), _) if by.starts_with("user:") => Decision::Confirmed,
                 (Some(_), _) => Decision::Allowed,
                 (None, Err(failure))
-                    if failure.kind.as_str() == "invalid-arguments"
-                        || failure.kind.as_str() == "unknown-tool" =>
+                    if matches!(
+                        failure.kind,
+                        FailureKind::InvalidArgs | FailureKind::UnknownTool
+                    ) =>
                 {
                     Decision::Invalid
                 }

@@ -69,8 +69,6 @@ struct Tally {
     executable: usize,
     total_ms: Vec<u64>,
     first_step_ms: Vec<u64>,
-    generated_tokens: u64,
-    generate_ms: u64,
 }
 
 impl Tally {
@@ -170,8 +168,6 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
                     if let Some(first) = p.first_step {
                         tally.first_step_ms.push(first.as_millis() as u64);
                     }
-                    tally.generated_tokens += u64::from(p.generated_tokens);
-                    tally.generate_ms += p.total.saturating_sub(p.retrieve).as_millis() as u64;
                 }
             }
             let plan_text = planned.as_ref().map(|p| p.text.clone()).unwrap_or_default();

@@ -174,21 +174,6 @@ impl LmEngine {
         }
     }
 
-    /// How many tokens `prompt` takes for the loaded model.
-    pub async fn count_tokens(&mut self, prompt: Prompt) -> Result<u32> {
-        let id = self.next_id;
-        self.next_id += 1;
-        match self
-            .supervisor
-            .call(&LmRequest::CountTokens { id, prompt }, loaded)
-            .await??
-        {
-            LmResponse::TokenCount { tokens, .. } => Ok(tokens),
-            LmResponse::Failed { failure, .. } => bail!("{}", failure.message),
-            other => bail!("unexpected answer from the planner worker: {other:?}"),
-        }
-    }
-
     /// The worker's process id while it runs (for memory measurements).
     pub fn pid(&self) -> Option<u32> {
         self.supervisor.pid()
