@@ -54,7 +54,7 @@ pub fn functions_from_file(path: &Path) -> Result<Functions> {
         .with_context(|| format!("cannot read the function list {}", path.display()))?;
     let json: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    Ok(Functions::from_json(&json).with_context(|| format!("in {}", path.display()))?)
+    Functions::from_json(&json).with_context(|| format!("in {}", path.display()))
 }
 
 /// The LM worker with the planner model loaded on first use.
