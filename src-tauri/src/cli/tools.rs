@@ -9,6 +9,8 @@
 //! they write anything, so a bad argument changes nothing.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -298,6 +300,7 @@ async fn permissions(store: &Store, manifest: &ToolManifest) -> Result<Permissio
 }
 
 async fn list(store: &Store, tools: &[ToolManifest], json: bool) -> Result<()> {
+    let mut text = String::new();
     let mut stored = store.all_tool_grants().await?.into_iter().peekable();
     let mut rows = Vec::with_capacity(tools.len());
     for manifest in tools {
@@ -324,8 +327,8 @@ async fn list(store: &Store, tools: &[ToolManifest], json: bool) -> Result<()> {
                 entry
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        writeln!(text, "{}", serde_json::to_string_pretty(&out)?)?;
+        return emit(&text);
     }
     let table: Vec<[String; 5]> = rows
         .iter()
@@ -362,13 +365,27 @@ async fn list(store: &Store, tools: &[ToolManifest], json: bool) -> Result<()> {
             line.push_str(&format!("{cell:<width$}  "));
         }
         line.push_str(&row[4]);
-        println!("{line}");
+        writeln!(text, "{line}")?;
     }
-    println!(
+    writeln!(
+        text,
         "\ncapabilities: + granted, - not granted (`sotto tools grant TOOL --folder DIR` or \
          `--capability KEY`); `(default)`: the setting follows the tool's risk"
-    );
-    Ok(())
+    )?;
+    emit(&text)
+}
+
+/// Writes a command's output to stdout at once. A reader that stops early
+/// (`sotto tools list | head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => Ok(result?),
+    }
 }
 
 /// The description's first sentence, for one line of a table.
@@ -381,31 +398,34 @@ fn first_sentence(text: &str) -> String {
 }
 
 async fn show(store: &Store, manifest: &ToolManifest, json: bool) -> Result<()> {
+    let mut text = String::new();
     let p = permissions(store, manifest).await?;
     if json {
         let out = json!({
             "manifest": manifest.to_json(),
             "permissions": p.to_json(manifest),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        writeln!(text, "{}", serde_json::to_string_pretty(&out)?)?;
+        return emit(&text);
     }
-    println!("{}", manifest.name);
-    println!("  {}", manifest.description);
-    println!(
+    writeln!(text, "{}", manifest.name)?;
+    writeln!(text, "  {}", manifest.description)?;
+    writeln!(
+        text,
         "  source: {}",
         match &manifest.source {
             ToolSource::BuiltIn => "built in".to_string(),
             ToolSource::Plugin { id } => format!("plugin {id}"),
         }
-    );
-    println!("\narguments:");
+    )?;
+    writeln!(text, "\narguments:")?;
     let arguments = fields(&manifest.args_schema);
     if arguments.is_empty() {
-        println!("  (none)");
+        writeln!(text, "  (none)")?;
     }
     for field in arguments {
-        println!(
+        writeln!(
+            text,
             "  {} ({}, {}){}",
             field.name,
             field.type_text,
@@ -418,11 +438,12 @@ async fn show(store: &Store, manifest: &ToolManifest, json: bool) -> Result<()> 
                 .description
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default()
-        );
+        )?;
     }
-    println!("\nresult: {}", type_text(&manifest.result_schema));
+    writeln!(text, "\nresult: {}", type_text(&manifest.result_schema))?;
     for field in fields(&manifest.result_schema) {
-        println!(
+        writeln!(
+            text,
             "  {} ({}){}",
             field.name,
             field.type_text,
@@ -430,29 +451,30 @@ async fn show(store: &Store, manifest: &ToolManifest, json: bool) -> Result<()> 
                 .description
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default()
-        );
+        )?;
     }
     if !manifest.examples.is_empty() {
-        println!("\nexamples:");
+        writeln!(text, "\nexamples:")?;
         for example in &manifest.examples {
-            println!("  \"{}\" -> {}", example.utterance, example.args);
+            writeln!(text, "  \"{}\" -> {}", example.utterance, example.args)?;
         }
     }
-    println!(
+    writeln!(
+        text,
         "\nrisk: {} ({})",
         manifest.risk.as_str(),
         manifest.risk.describe()
-    );
-    println!("setting: {}", p.setting_text());
+    )?;
+    writeln!(text, "setting: {}", p.setting_text())?;
     if let Some(reason) = p.always_asks {
-        println!("  always asks: {}", reason.describe());
+        writeln!(text, "  always asks: {}", reason.describe())?;
     }
     if let Some(at) = &p.record.first_confirmed_at {
-        println!("  first confirmed: {at}");
+        writeln!(text, "  first confirmed: {at}")?;
     }
-    println!("\ncapabilities:");
+    writeln!(text, "\ncapabilities:")?;
     if manifest.capabilities.is_empty() {
-        println!("  (none)");
+        writeln!(text, "  (none)")?;
     }
     for capability in &manifest.capabilities {
         let granted = if p.granted(manifest, capability) {
@@ -460,18 +482,20 @@ async fn show(store: &Store, manifest: &ToolManifest, json: bool) -> Result<()> 
         } else {
             "not granted"
         };
-        println!("  {} ({capability}): {granted}", capability.key());
+        writeln!(text, "  {} ({capability}): {granted}", capability.key())?;
     }
     if uses_folders(manifest) || !p.record.folders.is_empty() {
-        println!("\nfolders:");
+        writeln!(text, "\nfolders:")?;
         if p.record.folders.is_empty() {
-            println!(
+            writeln!(
+                text,
                 "  (none: `sotto tools grant {} --folder DIR` grants one)",
                 manifest.name
-            );
+            )?;
         }
         for folder in &p.record.folders {
-            println!(
+            writeln!(
+                text,
                 "  {} ({}, since {})",
                 folder.path,
                 if folder.write {
@@ -480,10 +504,10 @@ async fn show(store: &Store, manifest: &ToolManifest, json: bool) -> Result<()> 
                     "read"
                 },
                 folder.granted_at
-            );
+            )?;
         }
     }
-    Ok(())
+    emit(&text)
 }
 
 /// One property of an object schema, as shown.
@@ -514,11 +538,11 @@ fn fields(schema: &Value) -> Vec<Field> {
         .collect()
 }
 
-/// A schema's type in a few words: `string`, `array of string`, `one of: start, stop`.
+/// A schema's type in a few words: `string`, `array of string`, `one of start|stop`.
 /// `null` is left out (whether a field may be left out is the `required` column's job).
 fn type_text(schema: &Value) -> String {
     if let Some(values) = schema["enum"].as_array() {
-        return format!("one of: {}", join_values(values));
+        return format!("one of {}", join_values(values));
     }
     if let Some(value) = schema.get("const") {
         return join_values(std::slice::from_ref(value));
@@ -527,7 +551,7 @@ fn type_text(schema: &Value) -> String {
         if let Some(options) = schema[key].as_array() {
             if !options.is_empty() && options.iter().all(|o| o.get("const").is_some()) {
                 let values: Vec<Value> = options.iter().map(|o| o["const"].clone()).collect();
-                return format!("one of: {}", join_values(&values));
+                return format!("one of {}", join_values(&values));
             }
             let mut parts: Vec<String> = Vec::new();
             for option in options {
@@ -571,7 +595,7 @@ fn join_values(values: &[Value]) -> String {
             other => other.to_string(),
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("|")
 }
 
 fn uses_folders(manifest: &ToolManifest) -> bool {
@@ -836,7 +860,7 @@ mod tests {
         };
         check("note_craete", &["note_create"]);
         check("email", &["compose_email"]);
-        check("note-read", &["note_read"]);
+        check("note-read", &["note_read", "note_create"]);
         check("xyzzy", &[]);
     }
 
@@ -849,10 +873,10 @@ mod tests {
                 json!({"type": "array", "items": {"type": "string"}}),
                 "array of string",
             ),
-            (json!({"enum": ["up", "down"]}), "one of: up, down"),
+            (json!({"enum": ["up", "down"]}), "one of up|down"),
             (
                 json!({"oneOf": [{"const": "play"}, {"const": "pause"}]}),
-                "one of: play, pause",
+                "one of play|pause",
             ),
             (
                 json!({"anyOf": [{"type": "integer"}, {"type": "null"}]}),
