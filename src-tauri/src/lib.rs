@@ -12,4 +12,5 @@ pub mod listener;
 pub mod logging;
 pub mod planning;
 pub mod speech_sets;
+pub mod timekeeper;
 pub mod wer;

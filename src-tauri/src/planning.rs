@@ -295,6 +295,12 @@ impl Planner {
         }
     }
 
+    /// The planner model's GGUF file (other uses of the same model, such as summaries, run
+    /// it in a worker of their own).
+    pub fn model_file(&self) -> &std::path::Path {
+        self.lm.model()
+    }
+
     /// Plans against other functions from now on (the worker and its model stay).
     pub fn set_setup(&mut self, setup: PlannerSetup) {
         self.stable = setup.stable_messages();

@@ -106,6 +106,45 @@ fn do_plans_confirms_and_acts() {
     );
     let history = String::from_utf8_lossy(&output.stdout);
     assert_eq!(history.matches("set a timer for").count(), 3, "{history}");
+
+    // A read-only tool that uses the language model itself: the document in a granted folder
+    // is summarised by the real model, in a worker of its own (the planner's stays warm).
+    let docs = fixture.home().join("Documents");
+    std::fs::create_dir_all(&docs).unwrap();
+    let minutes = "# Project Falcon weekly meeting\n\nThe team agreed to move the launch of \
+                   the Falcon mobile app from March 3 to March 17, because the payment \
+                   integration failed its security review. Bob will fix the token storage by \
+                   Friday. Priya will rerun the security review on March 10. Marketing will \
+                   delay the press release. Alice asked for a revised budget, since the delay \
+                   adds about 8,000 euros in contractor costs.\n";
+    std::fs::write(docs.join("minutes.md"), minutes).unwrap();
+    let grant = fixture.sotto(&[
+        "tools",
+        "grant",
+        "summarize_document",
+        "--folder",
+        docs.to_str().unwrap(),
+    ]);
+    assert!(grant.status.success(), "{grant:?}");
+    let (output, json) = sotto_do(&fixture, &["summarize the document minutes.md"]);
+    assert!(
+        output.status.success(),
+        "{json}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = &json["results"][0];
+    assert_eq!(result["tool"], "summarize_document", "{json}");
+    let summary = json["reply"].as_str().unwrap().to_lowercase();
+    // A summary: shorter than the document, and about it.
+    assert!(summary.len() < minutes.len(), "{summary}");
+    assert!(
+        ["falcon", "launch", "march", "delay"]
+            .iter()
+            .filter(|w| summary.contains(*w))
+            .count()
+            >= 2,
+        "{summary}"
+    );
 }
 
 #[test]

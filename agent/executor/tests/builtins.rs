@@ -18,10 +18,10 @@ use tokio::sync::mpsc;
 
 fn host(dir: &Path) -> Host {
     let home = dir.to_path_buf();
-    Host {
-        data_dir: dir.join("data"),
-        env: HostEnv::from_lookup(move |key| (key == "HOME").then(|| home.clone().into())),
-    }
+    Host::new(
+        dir.join("data"),
+        HostEnv::from_lookup(move |key| (key == "HOME").then(|| home.clone().into())),
+    )
 }
 
 fn executor(dir: &Path, grants: Grants, confirmer: Arc<dyn Confirmer>) -> Executor {

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::plan::{planner, step_json, timing_line, PlannerArgs};
 use crate::app::App;
+use crate::engines::text::LmTextModel;
 use crate::planning::Planned;
 
 #[derive(Debug, Args)]
@@ -133,10 +134,13 @@ pub async fn carry_out(
             Arc::new(Decline)
         }
     };
-    let host = Host {
-        data_dir: app.settings.dirs.data.clone(),
-        env: sotto_sandbox::HostEnv::from_process(),
-    };
+    let host = Host::new(
+        app.settings.dirs.data.clone(),
+        sotto_sandbox::HostEnv::from_process(),
+    )
+    .with_text_model(Arc::new(LmTextModel::new(
+        planner.model_file().to_path_buf(),
+    )));
     let executor = Executor::new(
         registry,
         grants,

@@ -47,7 +47,39 @@ pub async fn run(app: &App) -> Result<ExitCode> {
         eprintln!("(history commands will fail until the database problem above is fixed)");
     }
     println!("\n{HELP}\n");
-    read_commands(app).await
+    // Timers and reminders ring while the session is open (printed here, and shown as
+    // desktop notifications).
+    let keeper = crate::timekeeper::Timekeeper {
+        data_dir: app.settings.dirs.data.clone(),
+        env: sotto_sandbox::HostEnv::from_process(),
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ringing = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let result = keeper
+                .run(stop, false, |event| {
+                    use crate::timekeeper::TimeEvent;
+                    match event {
+                        TimeEvent::Rang(timer) => {
+                            println!("\n{}", crate::timekeeper::describe(&timer))
+                        }
+                        TimeEvent::Failed(error) => {
+                            eprintln!("\ncannot ring a timer (kept; trying again): {error}")
+                        }
+                        TimeEvent::Ringing | TimeEvent::OtherProcessRings => {}
+                    }
+                })
+                .await;
+            if let Err(error) = result {
+                eprintln!("timers will not ring in this session: {error:#}");
+            }
+        }
+    });
+    let outcome = read_commands(app).await;
+    stop.cancel();
+    let _ = ringing.await;
+    outcome
 }
 
 /// Makes sure the recommended models are installed, fetching them when `auto_fetch` allows.

@@ -21,6 +21,7 @@ pub(crate) mod models;
 pub(crate) mod plan;
 mod progress;
 mod speech;
+mod timers;
 mod tools;
 mod transcribe;
 
@@ -70,6 +71,11 @@ pub enum Command {
     Tools {
         #[command(subcommand)]
         command: tools::ToolsCommand,
+    },
+    /// Ring timers and reminders while no interactive session is open.
+    Timers {
+        #[command(subcommand)]
+        command: timers::TimersCommand,
     },
     /// Browse and delete what Sotto heard and did.
     History {
@@ -125,6 +131,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen(args) => listen::run(&app()?, args).await,
         Command::Tools { command } => tools::run(&app()?, command).await,
+        Command::Timers { command } => timers::run(&app()?, command).await,
         Command::Bench {
             command: BenchCommand::Asr(args),
         } => speech::run(&app()?, args, &[AudioContext::Full, AudioContext::Scaled]).await,

@@ -860,7 +860,8 @@ mod tests {
         };
         check("note_craete", &["note_create"]);
         check("email", &["compose_email"]);
-        check("note-read", &["note_read", "note_create"]);
+        // A near-exact name is the only suggestion.
+        check("note-read", &["note_read"]);
         check("xyzzy", &[]);
     }
 

@@ -70,6 +70,7 @@ pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
 pub struct LmEngine {
     supervisor: Supervisor<LmRequest, LmResponse>,
     load: LmRequest,
+    model: PathBuf,
     next_id: u64,
 }
 
@@ -88,7 +89,7 @@ impl LmEngine {
             .min(8);
         let mut supervisor = Supervisor::new(spec, idle_timeout);
         let load = LmRequest::Load {
-            model,
+            model: model.clone(),
             n_ctx,
             threads,
         };
@@ -96,6 +97,7 @@ impl LmEngine {
         LmEngine {
             supervisor,
             load,
+            model,
             next_id: 1,
         }
     }
@@ -172,6 +174,11 @@ impl LmEngine {
                 outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
             }
         }
+    }
+
+    /// The GGUF file this engine loads.
+    pub fn model(&self) -> &std::path::Path {
+        &self.model
     }
 
     /// The worker's process id while it runs (for memory measurements).

@@ -3,6 +3,7 @@
 
 pub mod asr;
 pub mod lm;
+pub mod text;
 
 use std::path::PathBuf;
 

@@ -20,6 +20,7 @@
 //! | `lock_screen` | changes local data | `loginctl`, `xdg-screensaver` |
 //! | `media_control` | changes local data | audio, `playerctl` |
 //! | `clipboard_read` / `clipboard_write` | read-only / changes local data | clipboard, `xclip` or `wl-copy`/`wl-paste` |
+//! | `summarize_document` | read-only | granted folders (read), `pdftotext`, the local language model |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
 //! them reads the process environment, opens a path by itself or starts a shell.
@@ -38,6 +39,7 @@ mod clipboard;
 mod contacts;
 mod datetime;
 pub mod desktop;
+mod documents;
 mod files;
 mod notes;
 mod reminders;
@@ -57,6 +59,7 @@ pub use calendar::{parse_events, CalendarAdd, CalendarExport, CalendarList};
 pub use clipboard::{ClipboardRead, ClipboardWrite};
 pub use contacts::{parse_vcards, ContactLookup, ContactsImport};
 pub use datetime::DateTime;
+pub use documents::{DocumentSummary, SummarizeDocument};
 pub use files::{FindFiles, OpenPath};
 pub use notes::{NoteAppend, NoteCreate, NoteList, NoteRead, NoteSearch};
 pub use reminders::{fire_due, ReminderSet, NOTIFIER};
@@ -96,6 +99,7 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(ClipboardWrite),
         builtin(LockScreen),
         builtin(MediaControl),
+        builtin(SummarizeDocument),
     ]
 }
 

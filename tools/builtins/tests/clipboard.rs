@@ -28,15 +28,15 @@ async fn call(
 fn host(world: &World, display: Option<&str>) -> Host {
     let home = world.home();
     let display = display.map(String::from);
-    Host {
-        data_dir: world.data(),
-        env: HostEnv::from_lookup(move |key| match key {
+    Host::new(
+        world.data(),
+        HostEnv::from_lookup(move |key| match key {
             "HOME" => Some(home.clone().into()),
             "PATH" => Some("/usr/bin:/bin".into()),
             "DISPLAY" => display.clone().map(Into::into),
             _ => None,
         }),
-    }
+    )
 }
 
 #[tokio::test]

@@ -21,9 +21,9 @@ async fn volume_up_down_set_and_mute_on_a_real_sound_server() {
     let pulse = Pulse::start(world.base.path());
     let runtime = pulse.runtime.clone();
     let home = world.home();
-    let host = Host {
-        data_dir: world.data(),
-        env: HostEnv::from_lookup(move |key| match key {
+    let host = Host::new(
+        world.data(),
+        HostEnv::from_lookup(move |key| match key {
             "HOME" => Some(home.clone().into()),
             "PATH" => Some("/usr/bin:/bin".into()),
             "XDG_RUNTIME_DIR" => Some(runtime.clone().into()),
@@ -31,7 +31,7 @@ async fn volume_up_down_set_and_mute_on_a_real_sound_server() {
             "LANG" => Some("de_DE.UTF-8".into()),
             _ => None,
         }),
-    };
+    );
     let grants = world.allowed(&[]);
     let run = |args: serde_json::Value| {
         let call = world.registry.validate("volume", args).unwrap();

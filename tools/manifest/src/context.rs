@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sotto_sandbox::{Access, HostEnv, Launcher, ProgramRule, ScopedDir};
 
 use crate::policy::{capability_granted, ToolGrants};
-use crate::{Capability, DirScope, SpawnScope, ToolError, ToolManifest};
+use crate::{Capability, DirScope, SpawnScope, TextModel, ToolError, ToolManifest};
 
 /// What the host knows that tools may be given a share of.
 #[derive(Debug, Clone)]
@@ -16,6 +17,24 @@ pub struct Host {
     pub data_dir: PathBuf,
     /// The allow-listed environment (`HOME`, `PATH`, display, XDG folders).
     pub env: HostEnv,
+    /// The local language model, when the app has one (see [`Host::with_text_model`]).
+    pub text_model: Option<Arc<dyn TextModel>>,
+}
+
+impl Host {
+    /// A host with no language model.
+    pub fn new(data_dir: PathBuf, env: HostEnv) -> Host {
+        Host {
+            data_dir,
+            env,
+            text_model: None,
+        }
+    }
+
+    pub fn with_text_model(mut self, model: Arc<dyn TextModel>) -> Host {
+        self.text_model = Some(model);
+        self
+    }
 }
 
 /// The handles one tool call may use. Built by [`ToolContext::build`] from the manifest and
@@ -30,6 +49,7 @@ pub struct ToolContext {
     applications: Vec<ScopedDir>,
     launcher: Option<Launcher>,
     flags: BTreeSet<Capability>,
+    text_model: Option<Arc<dyn TextModel>>,
 }
 
 impl ToolContext {
@@ -46,6 +66,7 @@ impl ToolContext {
             applications: Vec::new(),
             launcher: None,
             flags: BTreeSet::new(),
+            text_model: None,
         };
         let granted: Vec<&Capability> = manifest
             .capabilities
@@ -117,6 +138,10 @@ impl ToolContext {
                 | Capability::Audio) => {
                     context.flags.insert((*flag).clone());
                 }
+                Capability::LanguageModel => {
+                    context.flags.insert(Capability::LanguageModel);
+                    context.text_model = host.text_model.clone();
+                }
             }
         }
         if desktop_entries {
@@ -140,6 +165,7 @@ impl ToolContext {
             applications: Vec::new(),
             launcher: None,
             flags: BTreeSet::new(),
+            text_model: None,
         }
     }
 
@@ -202,6 +228,18 @@ impl ToolContext {
         self.launcher.as_ref().ok_or_else(|| {
             ToolError::missing(&self.tool, Capability::Spawn(SpawnScope::DesktopEntries))
         })
+    }
+
+    /// The local language model. Fails naming the capability when it was not declared or
+    /// granted, and saying so when this Sotto has no model to offer.
+    pub fn text_model(&self) -> Result<&dyn TextModel, ToolError> {
+        match &self.text_model {
+            Some(model) => Ok(model.as_ref()),
+            None if self.flags.contains(&Capability::LanguageModel) => Err(ToolError::Failed(
+                "no language model is available; install one with `sotto models fetch`".into(),
+            )),
+            None => Err(ToolError::missing(&self.tool, Capability::LanguageModel)),
+        }
     }
 
     pub fn has(&self, flag: &Capability) -> bool {

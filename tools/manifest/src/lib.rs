@@ -44,16 +44,19 @@ mod context;
 mod manifest;
 pub mod policy;
 mod registry;
+mod text_model;
 mod tool;
 
 pub use confirm::{
     ConfirmError, Confirmation, ConfirmationRequest, ConfirmedBy, InteractiveConfirmer,
 };
 pub use context::{Host, ToolContext};
+pub use futures_util::future::BoxFuture;
 pub use manifest::{
     is_tool_name, Capability, DirScope, Example, Risk, SpawnScope, ToolManifest, ToolSource,
 };
 pub use registry::{authorize, Approval, Authorized, Refusal, Registry, RegistryError, ValidCall};
+pub use text_model::{TextModel, TextModelError, TextRequest};
 pub use tool::{
     builtin, schema_for, ArgProblem, Reply, Tool, ToolError, ToolInfo, ToolOutput, TypedTool,
 };

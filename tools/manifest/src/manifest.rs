@@ -78,6 +78,8 @@ pub enum Capability {
     Clipboard,
     Network,
     Audio,
+    /// Ask the local language model for text (a summary). Local: nothing leaves the machine.
+    LanguageModel,
 }
 
 impl Capability {
@@ -99,6 +101,7 @@ impl Capability {
             Capability::Clipboard => "clipboard".into(),
             Capability::Network => "network".into(),
             Capability::Audio => "audio".into(),
+            Capability::LanguageModel => "language-model".into(),
         }
     }
 
@@ -124,6 +127,7 @@ impl Capability {
             None if key == "clipboard" => Capability::Clipboard,
             None if key == "network" => Capability::Network,
             None if key == "audio" => Capability::Audio,
+            None if key == "language-model" => Capability::LanguageModel,
             _ => return None,
         })
     }
@@ -160,6 +164,7 @@ impl fmt::Display for Capability {
             Capability::Clipboard => write!(f, "use the clipboard"),
             Capability::Network => write!(f, "use the network"),
             Capability::Audio => write!(f, "control audio"),
+            Capability::LanguageModel => write!(f, "ask Sotto's local language model"),
         }
     }
 }
@@ -280,6 +285,7 @@ mod tests {
             Capability::Clipboard,
             Capability::Network,
             Capability::Audio,
+            Capability::LanguageModel,
         ];
         for cap in all {
             assert_eq!(Capability::from_key(&cap.key()), Some(cap.clone()), "{cap}");

@@ -96,10 +96,10 @@ fn registry() -> Registry {
 
 fn host(data: &Path) -> Host {
     let home = data.to_path_buf();
-    Host {
-        data_dir: data.join("data"),
-        env: HostEnv::from_lookup(move |k| (k == "HOME").then(|| home.clone().into())),
-    }
+    Host::new(
+        data.join("data"),
+        HostEnv::from_lookup(move |k| (k == "HOME").then(|| home.clone().into())),
+    )
 }
 
 #[test]

@@ -236,6 +236,86 @@ impl Launcher {
     }
 }
 
+impl Launcher {
+    /// Runs a filter: `input` on its standard input, its standard output read back (the
+    /// first 64 KiB; the rest is drained and dropped, so the program never blocks on a full
+    /// pipe). Used to hand untrusted files to a converter (`pdftotext`) that never sees a
+    /// path: the tool reads the file through its scoped folder, the program only its bytes.
+    pub async fn filter(
+        &self,
+        program: &str,
+        args: &[Arg],
+        input: &[u8],
+        timeout: Duration,
+    ) -> Result<RunOutput, SandboxError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut command = self.command(program, args)?;
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut command = tokio::process::Command::from(command);
+        command.kill_on_drop(true);
+        let spawn_err = |source| SandboxError::Spawn {
+            program: program.to_string(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_err)?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let work = async {
+            let write = async {
+                // A program that stops reading early closes the pipe; its exit status, not
+                // the write error, says what happened.
+                let _ = stdin.write_all(input).await;
+                drop(stdin);
+            };
+            let read_out = async {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 8192];
+                loop {
+                    match stdout.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let room = STDOUT_HEAD.saturating_sub(head.len());
+                            head.extend_from_slice(&buffer[..n.min(room)]);
+                        }
+                    }
+                }
+                head
+            };
+            let read_err = async {
+                let mut tail = Vec::new();
+                let _ = stderr.read_to_end(&mut tail).await;
+                tail
+            };
+            let ((), out, err) = tokio::join!(write, read_out, read_err);
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>((status, out, err))
+        };
+        let (status, out, err) = tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| SandboxError::Timeout {
+                program: program.to_string(),
+                seconds: timeout.as_secs(),
+            })?
+            .map_err(spawn_err)?;
+        let err = String::from_utf8_lossy(&err);
+        let start = err
+            .char_indices()
+            .map(|(i, _)| i)
+            .find(|&i| err.len() - i <= STDERR_TAIL)
+            .unwrap_or(err.len());
+        Ok(RunOutput {
+            success: status.success(),
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr_tail: err[start..].trim().to_string(),
+        })
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

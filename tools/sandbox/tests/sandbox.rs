@@ -352,3 +352,41 @@ async fn input_is_fed_on_stdin_and_a_lingering_child_does_not_block() {
         (false, "cannot open display")
     );
 }
+
+#[tokio::test]
+async fn a_filter_reads_and_writes_more_than_a_pipe_holds_without_blocking() {
+    let home = tempfile::tempdir().unwrap();
+    let env = private_env(home.path());
+    // `cat` echoes while it reads: with 1 MiB each way, writing all input before reading
+    // any output would deadlock on the full pipes.
+    script(&home.path().join("bin"), "echoer", "exec cat");
+    script(
+        &home.path().join("bin"),
+        "reject",
+        "cat > /dev/null; echo 'Syntax Error: not a PDF' >&2; exit 3",
+    );
+    let launcher = Launcher::new(
+        env,
+        ProgramRule::Named(vec!["echoer".into(), "reject".into()]),
+    );
+    let input: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let out = launcher
+        .filter("echoer", &[], &input, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(out.success);
+    // Only the head is kept.
+    assert_eq!(out.stdout.as_bytes(), &input[..64 * 1024]);
+    let out = launcher
+        .filter("reject", &[], b"%PDF-garbage", Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.success, out.code, out.stderr_tail.as_str()),
+        (false, Some(3), "Syntax Error: not a PDF")
+    );
+    assert!(launcher
+        .filter("sh", &[], b"", Duration::from_secs(5))
+        .await
+        .is_err());
+}

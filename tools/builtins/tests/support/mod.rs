@@ -56,9 +56,9 @@ impl World {
         let data_home = home.join(".local/share");
         // No XDG_DATA_DIRS entry that exists: only the private applications folder is seen.
         let data_dirs = self.base.path().join("no-system-data");
-        Host {
-            data_dir: self.data(),
-            env: HostEnv::from_lookup(move |key| match key {
+        Host::new(
+            self.data(),
+            HostEnv::from_lookup(move |key| match key {
                 "HOME" => Some(home.clone().into()),
                 "PATH" => Some(path.clone().into()),
                 "XDG_DATA_HOME" => Some(data_home.clone().into()),
@@ -66,7 +66,7 @@ impl World {
                 "LANG" => Some("C.UTF-8".into()),
                 _ => None,
             }),
-        }
+        )
     }
 
     /// Writes an executable script into `home/bin`.
@@ -117,6 +117,17 @@ impl World {
         args: Value,
         grants: &ToolGrants,
     ) -> Result<ToolOutput, ToolError> {
+        self.call_on(&self.host(), tool, args, grants).await
+    }
+
+    /// [`World::call_with`] on a given host (one with a language model, say).
+    pub async fn call_on(
+        &self,
+        host: &Host,
+        tool: &str,
+        args: Value,
+        grants: &ToolGrants,
+    ) -> Result<ToolOutput, ToolError> {
         let call = self.registry.validate(tool, args)?;
         let decision = decide(call.manifest(), grants, Origin::user(Input::Typed));
         if let Decision::Ask(reason) = decision {
@@ -125,7 +136,7 @@ impl World {
                 reason.as_str()
             )));
         }
-        let context = ToolContext::build(call.manifest(), &self.host(), grants)?;
+        let context = ToolContext::build(call.manifest(), host, grants)?;
         let manifest = call.manifest().clone();
         let authorized = authorize(call, &decision, None)
             .map_err(|refusal| ToolError::Refused(refusal.to_string()))?;
