@@ -1,7 +1,6 @@
 //! `sotto tools list|show|grant|revoke` run as a user would: the real binary, a throwaway
 //! SOTTO_HOME (so a real store), exit codes and messages checked.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
