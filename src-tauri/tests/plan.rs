@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::Fixture;
 use serde_json::Value;
 

@@ -5,8 +5,6 @@
 //! and must be regenerated when the built-in tools change (their names, descriptions or
 //! examples); the development set is `tests/plans/dev.jsonl` at the workspace root.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use sotto_toolrag::{ExampleIndex, Method, Ranked, ToolDoc, ToolIndex};
 
