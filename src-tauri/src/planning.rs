@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde_json::Value;
+use sotto_fastpath::FastPath;
 use sotto_planner::grammar::{plan_grammar, GrammarOptions};
 use sotto_planner::plan::{Action, Arg, Plan, Step};
 use sotto_planner::prompt::{self, Example};
@@ -45,6 +46,9 @@ pub struct PlannerSetup {
     /// Where the worker keeps the evaluated stable prompt between processes (`None`: it is
     /// evaluated by every new worker).
     pub prefix_cache: Option<std::path::PathBuf>,
+    /// The tools' templates: a request one of them covers is planned without the model
+    /// (empty: every request goes to the model).
+    pub fast_path: FastPath,
 }
 
 impl PlannerSetup {
@@ -55,6 +59,21 @@ impl PlannerSetup {
         let mut functions = Vec::new();
         let mut examples = Vec::new();
         let mut utterances = Vec::new();
+        let manifests: Vec<&ToolManifest> = manifests.into_iter().collect();
+        let templates: Vec<Vec<&str>> = manifests
+            .iter()
+            .map(|m| m.templates.iter().map(String::as_str).collect())
+            .collect();
+        let (fast_path, problems) = FastPath::build(
+            manifests
+                .iter()
+                .zip(&templates)
+                .map(|(m, t)| (m.name.as_str(), &m.args_schema, t.as_slice())),
+        );
+        for problem in problems {
+            // A plugin's bad template costs it the fast path, nothing else.
+            tracing::warn!("{problem}; that template is not used");
+        }
         for manifest in manifests {
             utterances.push(
                 manifest
@@ -88,6 +107,7 @@ impl PlannerSetup {
             utterances,
             today: Some(today()),
             prefix_cache: None,
+            fast_path,
         })
     }
 
@@ -102,6 +122,7 @@ impl PlannerSetup {
             utterances,
             today: None,
             prefix_cache: None,
+            fast_path: FastPath::default(),
         }
     }
 
@@ -256,6 +277,8 @@ pub struct Planned {
     /// The worker's time evaluating the uncached prompt, and generating.
     pub prompt_ms: u64,
     pub generate_ms: u64,
+    /// The template that planned it without the model, if one did.
+    pub fast_path: Option<String>,
 }
 
 /// The planner: a setup, a retriever and the LM worker.
@@ -325,6 +348,10 @@ impl Planner {
     /// Plans `request`, handing each step to `on_step` as soon as it is parsed.
     pub async fn plan(&mut self, request: &str, mut on_step: impl FnMut(&Step)) -> Result<Planned> {
         let started = Instant::now();
+        if let Some(planned) = self.fast_plan(request, started) {
+            planned.plan.steps.iter().for_each(&mut on_step);
+            return Ok(planned);
+        }
         let offered: Vec<String> =
             if self.setup.top_k == 0 || self.setup.top_k >= self.setup.functions.len() {
                 self.setup
@@ -429,6 +456,48 @@ impl Planner {
             generated_tokens: completion.generated_tokens,
             prompt_ms: completion.prompt_ms,
             generate_ms: completion.generate_ms,
+            fast_path: None,
+        })
+    }
+
+    /// The plan from a template, when the fast path is sure: one tool's template covers the
+    /// whole request, retrieval ranks that tool first (a second opinion from the tools'
+    /// descriptions and examples), and the arguments type-check. Otherwise `None`, and the
+    /// model plans.
+    pub fn fast_plan(&self, request: &str, started: Instant) -> Option<Planned> {
+        let call = self.setup.fast_path.find(request)?;
+        let top = self.index.search(request, 1);
+        if top.first().map(|r| r.name.as_str()) != Some(call.tool.as_str()) {
+            tracing::debug!(
+                template = call.template,
+                "the fast path and retrieval disagree; the model plans"
+            );
+            return None;
+        }
+        let function = self.setup.functions.get(&call.tool)?;
+        let plan = one_call_plan(function, &call.args);
+        if let Err(problems) = self.setup.functions.check(&plan.steps[0]) {
+            tracing::debug!(
+                ?problems,
+                template = call.template,
+                "fast path arguments refused"
+            );
+            return None;
+        }
+        let elapsed = started.elapsed();
+        Some(Planned {
+            text: plan.to_string(),
+            plan,
+            offered: vec![call.tool],
+            retrieve: elapsed,
+            first_step: Some(elapsed),
+            total: elapsed,
+            prompt_tokens: 0,
+            cached_prompt_tokens: 0,
+            generated_tokens: 0,
+            prompt_ms: 0,
+            generate_ms: 0,
+            fast_path: Some(call.template),
         })
     }
 

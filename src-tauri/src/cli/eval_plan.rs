@@ -69,6 +69,9 @@ struct Tally {
     executable: usize,
     total_ms: Vec<u64>,
     first_step_ms: Vec<u64>,
+    /// Planned by a template rather than the model, and of those, how many were right.
+    fast: usize,
+    fast_success: usize,
 }
 
 impl Tally {
@@ -90,6 +93,8 @@ impl Tally {
             "p95_ms": percentile(&self.total_ms, 95),
             "first_step_p50_ms": percentile(&self.first_step_ms, 50),
             "first_step_p95_ms": percentile(&self.first_step_ms, 95),
+            "fast_pct": pct(self.fast, self.cases),
+            "fast_success_pct": pct(self.fast_success, self.fast),
         })
     }
 }
@@ -119,10 +124,13 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
             sets.push((format!("bfcl-{category}"), thin(cases, args.limit)));
         }
     }
-    let base_setup = match &args.planner.tools {
+    let mut base_setup = match &args.planner.tools {
         Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
         None => builtin_setup()?,
     };
+    if args.planner.no_fast_path {
+        base_setup.fast_path = Default::default();
+    }
     let top_k = args.planner.top_k;
     let mut planner = Planner::new(
         base_setup.clone(),
@@ -163,6 +171,10 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
                 tally.valid += usize::from(planned.is_some() && executable == calls);
                 tally.calls += calls;
                 tally.executable += executable;
+                if planned.as_ref().is_some_and(|p| p.fast_path.is_some()) {
+                    tally.fast += 1;
+                    tally.fast_success += usize::from(verdict.is_ok());
+                }
                 if let Some(p) = &planned {
                     tally.total_ms.push(p.total.as_millis() as u64);
                     if let Some(first) = p.first_step {
@@ -183,6 +195,7 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
                         "prompt_ms": planned.as_ref().map(|p| p.prompt_ms),
                         "generate_ms": planned.as_ref().map(|p| p.generate_ms),
                         "generated_tokens": planned.as_ref().map(|p| p.generated_tokens),
+                        "fast_path": planned.as_ref().and_then(|p| p.fast_path.clone()),
                     })
                 );
             } else if args.show_failures {
@@ -218,8 +231,18 @@ fn print_summary(rows: &[Value], as_json: bool) {
         return;
     }
     println!(
-        "{:<28} {:>5} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8}",
-        "set", "cases", "success", "valid", "exec", "p50 ms", "p95 ms", "1st p50", "1st p95"
+        "{:<28} {:>5} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>6} {:>8}",
+        "set",
+        "cases",
+        "success",
+        "valid",
+        "exec",
+        "p50 ms",
+        "p95 ms",
+        "1st p50",
+        "1st p95",
+        "fast",
+        "fast ok"
     );
     let ms = |v: &Value| {
         v.as_u64()
@@ -228,7 +251,7 @@ fn print_summary(rows: &[Value], as_json: bool) {
     };
     for row in rows {
         println!(
-            "{:<28} {:>5} {:>7.1}% {:>6.1}% {:>6.1}% {:>7} {:>7} {:>8} {:>8}",
+            "{:<28} {:>5} {:>7.1}% {:>6.1}% {:>6.1}% {:>7} {:>7} {:>8} {:>8} {:>5.1}% {:>7.1}%",
             row["set"].as_str().unwrap_or(""),
             row["cases"],
             row["success_pct"].as_f64().unwrap_or(0.0),
@@ -238,6 +261,8 @@ fn print_summary(rows: &[Value], as_json: bool) {
             ms(&row["p95_ms"]),
             ms(&row["first_step_p50_ms"]),
             ms(&row["first_step_p95_ms"]),
+            row["fast_pct"].as_f64().unwrap_or(0.0),
+            row["fast_success_pct"].as_f64().unwrap_or(0.0),
         );
     }
 }
@@ -406,4 +431,46 @@ fn bfcl_cases(dir: &Path, category: &str) -> Result<Vec<Case>> {
         });
     }
     Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::engines::lm::LmEngine;
+
+    /// Every development request the fast path takes must be planned right: a template
+    /// that takes a request meant for something else is the fast path's one risk. (The
+    /// worker is never started: the fast path does not use the model.)
+    #[test]
+    fn the_fast_path_is_right_on_every_development_request_it_takes() {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let cases = dev_cases(&root.join("../tests/plans/dev.jsonl")).unwrap();
+        let engine = LmEngine::new("/nonexistent.gguf".into(), 512, Duration::from_secs(1));
+        let planner = Planner::new(builtin_setup().unwrap(), engine);
+        let mut taken = Vec::new();
+        for case in &cases {
+            if let Some(planned) = planner.fast_plan(&case.request, Instant::now()) {
+                let verdict = matches(&planned.plan, &case.reference);
+                assert!(
+                    verdict.is_ok(),
+                    "{}: {:?} via `{}`: {}",
+                    case.id,
+                    case.request,
+                    planned.fast_path.unwrap_or_default(),
+                    planned.text
+                );
+                taken.push(case.id.as_str());
+            }
+        }
+        eprintln!(
+            "the fast path took {} of {}: {taken:?}",
+            taken.len(),
+            cases.len()
+        );
+        assert!(taken.len() >= 8, "only {} taken: {taken:?}", taken.len());
+    }
 }

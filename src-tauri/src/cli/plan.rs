@@ -40,6 +40,10 @@ pub struct PlannerArgs {
     /// Offer the planner only the K tools retrieval ranks highest (0: all tools).
     #[arg(long, value_name = "K")]
     pub top_k: Option<usize>,
+    /// Always plan with the model, even for requests a tool's template covers (the
+    /// baseline for measuring the fast path).
+    #[arg(long)]
+    pub no_fast_path: bool,
 }
 
 /// The built-in tools' planner setup.
@@ -91,6 +95,9 @@ pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
     let mut setup = setup;
     if let Some(k) = args.top_k {
         setup.top_k = k;
+    }
+    if args.no_fast_path {
+        setup.fast_path = Default::default();
     }
     Ok(Planner::new(
         setup,
@@ -149,10 +156,17 @@ pub fn planned_json(planned: &Planned) -> Value {
         "generated_tokens": planned.generated_tokens,
         "prompt_ms": planned.prompt_ms,
         "generate_ms": planned.generate_ms,
+        "fast_path": planned.fast_path,
     })
 }
 
 pub fn timing_line(planned: &Planned) -> String {
+    if let Some(template) = &planned.fast_path {
+        return format!(
+            "planned in {} µs by the fast path (template `{template}`; no model)",
+            planned.total.as_micros()
+        );
+    }
     format!(
         "planned in {} ms (first step {}; prompt {} tokens, {} cached, {} ms; {} generated in {} ms)",
         planned.total.as_millis(),

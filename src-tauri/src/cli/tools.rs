@@ -804,6 +804,7 @@ mod tests {
             args_schema: json!({}),
             result_schema: json!({}),
             examples: vec![],
+            templates: vec![],
             capabilities,
             risk,
             source: ToolSource::BuiltIn,

@@ -76,6 +76,14 @@ impl TypedTool for OpenApp {
     type Args = OpenAppArgs;
     type Output = OpenedApp;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            // The specific shape first: "launch the calculator app" names "calculator".
+            "(open|start|launch) [the] {name} (app|application)",
+            "(start|launch) [the] {name}",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "open_app",

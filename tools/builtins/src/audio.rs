@@ -105,6 +105,20 @@ impl TypedTool for Volume {
     type Args = VolumeArgs;
     type Output = VolumeState;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(make it|turn it) louder {action=up}",
+            "(make it|turn it) (quieter|softer) {action=down}",
+            "turn (it|the volume|the sound) {action} by {percent} [percent|%]",
+            "[turn] [the] (volume|sound) {action}",
+            "turn (it|the volume|the sound) {action}",
+            "set [the] volume to {percent} [percent|%] {action=set}",
+            "mute [the] [sound|audio|volume] {action=mute}",
+            "unmute [the] [sound|audio|volume] {action=unmute}",
+            "(what's|what is) the volume {action=get}",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "volume",

@@ -385,6 +385,14 @@ impl TypedTool for CalendarList {
     type Args = CalendarListArgs;
     type Output = CalendarListResult;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(what's|what is) on my calendar today {days=1}",
+            "(what's|what is) on my calendar [this week]",
+            "show [me] my calendar",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "calendar_list",
@@ -458,6 +466,10 @@ pub struct CalendarExportResult {
 impl TypedTool for CalendarExport {
     type Args = CalendarExportArgs;
     type Output = CalendarExportResult;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &["export my calendar"]
+    }
 
     fn info(&self) -> ToolInfo {
         ToolInfo {

@@ -51,6 +51,15 @@ impl TypedTool for ClipboardRead {
     type Args = ClipboardReadArgs;
     type Output = ClipboardText;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(what's|what is) [currently] in [my|the] clipboard",
+            "show [me] [my|the] clipboard [contents]",
+            "(what's|what is) on [my|the] clipboard",
+            "read [me] [my|the] clipboard",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "clipboard_read",

@@ -38,6 +38,20 @@ impl TypedTool for DateTime {
     type Args = DateTimeArgs;
     type Output = DateTimeResult;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "what time is it right now",
+            "what's the time right now",
+            "(what's|what is) the date today",
+            "what time is it [now]",
+            "what's the time [now]",
+            "what is the time [now]",
+            "(what's|what is) the date [today]",
+            "what day is it [today]",
+            "(what's|what is) today's date",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "date_time",

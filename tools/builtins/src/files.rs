@@ -140,6 +140,10 @@ impl TypedTool for FindFiles {
     type Args = FindFilesArgs;
     type Output = FindFilesResult;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &["find the file (named|called) {name}"]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "find_files",

@@ -304,6 +304,13 @@ impl TypedTool for NoteRead {
     type Args = NoteTitleArgs;
     type Output = NoteContent;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "read [me] my note (called|named|titled) {title}",
+            "read [me] my {title} note",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "note_read",
@@ -366,6 +373,15 @@ pub struct NoteList;
 impl TypedTool for NoteList {
     type Args = NoArgs;
     type Output = NoteListResult;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(list|show) [me] [all] my notes",
+            "what notes do i have",
+            "(list|show) [me] a list of [all] my notes",
+            "which notes have i got",
+        ]
+    }
 
     fn info(&self) -> ToolInfo {
         ToolInfo {
@@ -439,6 +455,10 @@ pub struct NoteSearch;
 impl TypedTool for NoteSearch {
     type Args = NoteSearchArgs;
     type Output = NoteSearchResult;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &["search [my|the] notes for {query}"]
+    }
 
     fn info(&self) -> ToolInfo {
         ToolInfo {

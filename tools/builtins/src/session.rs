@@ -37,6 +37,10 @@ impl TypedTool for LockScreen {
     type Args = LockScreenArgs;
     type Output = Locked;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &["lock [the|my] (screen|computer|laptop|session)"]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "lock_screen",
@@ -129,6 +133,19 @@ pub struct MediaState {
 impl TypedTool for MediaControl {
     type Args = MediaControlArgs;
     type Output = MediaState;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "[go back to] [the] (previous|last) (song|track) {action=previous}",
+            "stop the (music|video|playback) {action=stop}",
+            "lock [the|my] (screen|computer|laptop|desktop|session) now",
+            "pause [the] (music|song|track|playback|video) {action=pause}",
+            "(next|skip) [the|this] (song|track) {action=next}",
+            "skip [this] song {action=next}",
+            "previous (song|track) {action=previous}",
+            "(play|resume) [the] (music|song|playback) {action=play}",
+        ]
+    }
 
     fn info(&self) -> ToolInfo {
         ToolInfo {

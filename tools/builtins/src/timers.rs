@@ -275,6 +275,21 @@ impl TypedTool for TimerStart {
     type Args = TimerStartArgs;
     type Output = TimerInfo;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(countdown|count down) {minutes} (minute|minutes)",
+            "(countdown|count down) {seconds} (second|seconds)",
+            "(set|start) [a|an] {minutes} minute timer (for [the]|called) {label}",
+            "(set|start) [a|an] {hours} hour timer (for [the]|called) {label}",
+            "[set|start] [a|an] timer (for|of) {minutes} (minute|minutes|min|mins)",
+            "[set|start] [a|an] timer (for|of) {seconds} (second|seconds|sec|secs)",
+            "[set|start] [a|an] timer (for|of) {hours} (hour|hours)",
+            "(set|start) [a|an] {minutes} minute timer",
+            "(set|start) [a|an] {hours} hour timer",
+            "(set|start) [a|an] {seconds} second timer",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "timer_start",
@@ -346,6 +361,15 @@ impl TypedTool for TimerList {
     type Args = TimerListArgs;
     type Output = TimerListResult;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "which timers do i have [going|running]",
+            "what timers are running",
+            "(list|show) [me] [my|the] timers",
+            "how long is left on [my|the] timer",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "timer_list",
@@ -415,6 +439,14 @@ pub struct TimerCancelResult {
 impl TypedTool for TimerCancel {
     type Args = TimerCancelArgs;
     type Output = TimerCancelResult;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "(cancel|stop|clear) (all|every) [my|the] (timer|timers) {all=true}",
+            "(cancel|stop) timer [number] {id}",
+            "(cancel|stop) [the|my] {label} timer",
+        ]
+    }
 
     fn info(&self) -> ToolInfo {
         ToolInfo {

@@ -233,6 +233,14 @@ impl TypedTool for ConvertUnits {
     type Args = ConvertArgs;
     type Output = ConvertResult;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "convert {value} {from} (to|into|in) {to}",
+            "how many {to} (is|are|in) {value} {from}",
+            "{value} {from} (to|in|into) {to}",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "convert_units",

@@ -164,6 +164,13 @@ impl TypedTool for WebSearch {
     type Args = WebSearchArgs;
     type Output = OpenedUrl;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[
+            "search (the web|the internet|online) for {query}",
+            "search {engine} for {query}",
+        ]
+    }
+
     fn info(&self) -> ToolInfo {
         ToolInfo {
             name: "web_search",

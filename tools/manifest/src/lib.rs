@@ -33,7 +33,7 @@
 //! use sotto_tools::policy::{decide, Decision, Input, Origin, ToolGrants};
 //! # use sotto_tools::*;
 //! # let manifest = ToolManifest { name: "note_create".into(), description: String::new(),
-//! #     args_schema: serde_json::json!({}), result_schema: serde_json::json!({}), examples: vec![],
+//! #     args_schema: serde_json::json!({}), result_schema: serde_json::json!({}), examples: vec![], templates: vec![],
 //! #     capabilities: vec![], risk: Risk::ChangesLocalData, source: ToolSource::BuiltIn };
 //! let first = decide(&manifest, &ToolGrants::default(), Origin::user(Input::Voice));
 //! assert!(matches!(first, Decision::Ask(_)));

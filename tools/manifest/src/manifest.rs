@@ -206,6 +206,10 @@ pub struct ToolManifest {
     /// JSON Schema of the result value.
     pub result_schema: Value,
     pub examples: Vec<Example>,
+    /// How people often say it, for the fast path that answers without the planner:
+    /// `set a timer for {minutes} minutes`, `volume up {action=up}` (syntax in the
+    /// `sotto-fastpath` crate). Optional; a template that does not fit the schema is skipped.
+    pub templates: Vec<String>,
     pub capabilities: Vec<Capability>,
     pub risk: Risk,
     pub source: ToolSource,
@@ -224,6 +228,7 @@ impl ToolManifest {
                 "utterance": e.utterance,
                 "args": e.args,
             })).collect::<Vec<_>>(),
+            "templates": self.templates,
             "capabilities": self.capabilities.iter().map(Capability::key).collect::<Vec<_>>(),
             "risk": self.risk.as_str(),
             "source": match &self.source {

@@ -115,6 +115,11 @@ pub trait TypedTool: Send + Sync + 'static {
 
     fn info(&self) -> ToolInfo;
 
+    /// Fast-path templates (see [`ToolManifest::templates`]); none unless the tool says.
+    fn templates(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn run(
         &self,
         args: Self::Args,
@@ -145,6 +150,7 @@ pub fn builtin<T: TypedTool>(tool: T) -> Arc<dyn Tool> {
         args_schema: schema_for::<T::Args>(),
         result_schema: schema_for::<T::Output>(),
         examples: info.examples,
+        templates: tool.templates().iter().map(|t| t.to_string()).collect(),
         capabilities: info.capabilities,
         risk: info.risk,
         source: ToolSource::BuiltIn,

@@ -16,6 +16,7 @@ fn manifest(risk: Risk, capabilities: &[Capability], source: ToolSource) -> Tool
         args_schema: serde_json::json!({"type": "object"}),
         result_schema: serde_json::json!({}),
         examples: vec![],
+        templates: vec![],
         capabilities: capabilities.to_vec(),
         risk,
         source,
