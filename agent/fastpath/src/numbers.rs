@@ -78,11 +78,11 @@ fn spelled(words: &[&str]) -> Option<f64> {
     for (i, word) in words.iter().enumerate() {
         let word = *word;
         if let Some(n) = unit(word) {
-            if !matches!(
+            let may_follow = matches!(
                 last,
                 Last::Start | Last::Hundred | Last::Thousand | Last::And
-            ) && !(last == Last::Tens && n < 10 && n > 0)
-            {
+            ) || (last == Last::Tens && (1..10).contains(&n));
+            if !may_follow {
                 return None;
             }
             current += n;
