@@ -1,0 +1,80 @@
+//! Word n-gram language models in pure Rust, for fusing into the speech decoder: read and write
+//! ARPA files, estimate interpolated modified Kneser-Ney models from text, prune them, mix two
+//! of them, and score word by word from a small `Copy` state.
+//!
+//! ```
+//! use sotto_ngram::{estimate_text, EstimateConfig, LanguageModel, Model};
+//!
+//! let corpus = "create a note called groceries\nopen the groceries note\ncreate a timer";
+//! let model = estimate_text(corpus, &EstimateConfig::new(3))?.model;
+//!
+//! // Word by word, as a decoder's beam does: one lookup per order, no allocation.
+//! let vocabulary = model.vocabulary();
+//! let mut state = model.begin_sentence();
+//! let mut total = 0.0f64;
+//! for word in ["create", "a", "note"] {
+//!     let (log10_prob, next) = model.score_word(&state, vocabulary.id(word));
+//!     total += f64::from(log10_prob);
+//!     state = next;
+//! }
+//! total += f64::from(model.end_sentence(&state));
+//! assert!((total - model.score_text("Create a note")).abs() < 1e-9);
+//! assert!(model.score_text("create a note") > model.score_text("grow series"));
+//!
+//! // A word still being spelled: can it become a known word, and how likely is the best one?
+//! assert!(vocabulary.has_prefix("groc"));
+//! let (best, _) = model.best_completion(&state, "gro").unwrap();
+//! assert_eq!(vocabulary.word(best), "groceries");
+//!
+//! // ARPA out and back in.
+//! let again = Model::from_arpa_str(&model.to_arpa_string())?;
+//! assert_eq!(again.to_arpa_string(), model.to_arpa_string());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Design trade-offs
+//!
+//! - **Storage: one hash table per order over flat arrays**, keys reversed (predicted word
+//!   first), so the hash of a `k+1`-gram extends the hash of the `k`-gram and scoring a word is
+//!   at most `order` probes with one multiply each. Sorted arrays with binary search would
+//!   save the index (4 bytes per slot, half full) but cost `log2(n)` cache misses per lookup;
+//!   on a 100k n-gram model the hash scored several times faster, and scoring is the decoder's
+//!   hot path while memory is small either way (about 26 bytes per n-gram). Unigrams are an
+//!   array indexed by word id. Weights are `f32`, as precise as ARPA files are written.
+//! - **State minimisation** (as in KenLM): a [`State`] keeps only the context words a later
+//!   lookup can use, so hypotheses whose histories the model cannot tell apart have equal
+//!   states and a beam can merge them. The state also carries its contexts' backoff weights,
+//!   so scoring never looks a context up twice.
+//! - **Estimation holds every count in memory** (hash maps of fixed-size keys). Sotto's
+//!   corpora are a user's commands, names and titles plus a base of at most a few million
+//!   words: no need for KenLM's disk-based sorting.
+//! - **Mixing happens at scoring time** ([`Mixture`]), which is exact and lets the personal
+//!   model be rebuilt alone; it costs a second lookup per word.
+//! - **Limits**: orders up to [`MAX_ORDER`] (6), which keeps [`State`] `Copy` at 44 bytes;
+//!   fewer than 2^32 words and n-grams per order.
+//!
+//! # Invariants
+//!
+//! No IO except the explicit file functions ([`Model::read_arpa_file`],
+//! [`Model::write_arpa_file`]); no panics on any ARPA input (fuzzed); every model this crate
+//! makes (estimated, pruned, mixed) is normalised: for every context the probabilities of the
+//! vocabulary without `<s>` sum to 1.
+
+mod arpa;
+mod estimate;
+mod mix;
+mod model;
+mod prune;
+mod table;
+mod text;
+mod vocab;
+
+pub use arpa::{read_arpa_bytes, ArpaError, ArpaErrorKind, LOG_ZERO};
+pub use estimate::{
+    estimate, estimate_text, DiscountEstimate, Discounts, Estimate, EstimateConfig, EstimateError,
+};
+pub use mix::{Mixture, MixtureError, MixtureState};
+pub use model::{LanguageModel, Model, Ngram, State, MAX_ORDER};
+pub use prune::{prune_entropy, renormalize};
+pub use text::tokenize;
+pub use vocab::{Vocabulary, WordId, BOS, EOS, UNK};
