@@ -123,7 +123,7 @@ impl<R: BufRead> Lines<R> {
         self.number += 1;
         let text = std::str::from_utf8(&self.buffer)
             .map_err(|_| error(self.number, ArpaErrorKind::NotUtf8))?;
-        Ok(Some(text.trim()))
+        Ok(Some(text.trim_ascii()))
     }
 
     /// The next line that is not blank.
