@@ -51,7 +51,10 @@ fn reads_a_small_model() {
     let state = model.score_word(&model.null_context(), b).1;
     assert!((model.score_word(&state, a).0 - (-0.6)).abs() < 1e-6);
     // An unknown word scores as <unk>.
-    assert_eq!(model.score_text_word(&model.null_context(), "zebra").0, -1.0);
+    assert_eq!(
+        model.score_text_word(&model.null_context(), "zebra").0,
+        -1.0
+    );
 }
 
 #[test]
@@ -61,15 +64,22 @@ fn written_text_reads_back_to_the_same_model() {
     let again = Model::from_arpa_str(&text).unwrap();
     assert_eq!(again.to_arpa_string(), text);
     for order in 1..=3 {
-        assert_eq!(again.ngrams(order).collect::<Vec<_>>(), model.ngrams(order).collect::<Vec<_>>());
+        assert_eq!(
+            again.ngrams(order).collect::<Vec<_>>(),
+            model.ngrams(order).collect::<Vec<_>>()
+        );
     }
-    assert!(text.starts_with("\\data\\\nngram 1=5\nngram 2=4\nngram 3=1\n\n\\1-grams:\n-1\t<unk>\n-99\t<s>\t-0.5\n"));
+    assert!(text.starts_with(
+        "\\data\\\nngram 1=5\nngram 2=4\nngram 3=1\n\n\\1-grams:\n-1\t<unk>\n-99\t<s>\t-0.5\n"
+    ));
 }
 
 #[test]
 fn estimated_models_round_trip_through_files_plain_and_gzipped() {
     let corpus = command_corpus(200).join("\n");
-    let model = estimate_text(&corpus, &EstimateConfig::new(4)).unwrap().model;
+    let model = estimate_text(&corpus, &EstimateConfig::new(4))
+        .unwrap()
+        .model;
     let dir = std::env::temp_dir().join(format!("sotto-ngram-arpa-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for name in ["model.arpa", "model.arpa.gz"] {
@@ -86,7 +96,12 @@ fn estimated_models_round_trip_through_files_plain_and_gzipped() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     let missing = Model::read_arpa_file(dir.join("nothing.arpa")).unwrap_err();
-    assert!(missing.to_string().contains("nothing.arpa: line 0: reading failed"), "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .contains("nothing.arpa: line 0: reading failed"),
+        "{missing}"
+    );
 }
 
 /// Reads `text`, expects an error on `line` whose message contains `message`.
@@ -95,7 +110,10 @@ fn check_error(text: &str, line: usize, message: &str) -> ArpaErrorKind {
     let error = Model::from_arpa_str(text).expect_err("the text is broken");
     let shown = error.to_string();
     assert_eq!(error.line, line, "{shown}");
-    assert!(shown.contains(message), "{shown:?} does not contain {message:?}");
+    assert!(
+        shown.contains(message),
+        "{shown:?} does not contain {message:?}"
+    );
     error.kind
 }
 
@@ -108,7 +126,11 @@ fn with(from: &str, to: &str) -> String {
 fn broken_files_are_errors_with_their_line() {
     check_error("", 0, "no \\data\\ header");
     check_error("hello\nworld\n", 2, "no \\data\\ header");
-    check_error("\\data\\\n", 1, "expected the \\1-grams: section, found \"the end of the file\"");
+    check_error(
+        "\\data\\\n",
+        1,
+        "expected the \\1-grams: section, found \"the end of the file\"",
+    );
     check_error("\\data\\\n\\1-grams:\n", 2, "counts no n-grams");
     check_error("\\data\\\nngram one=1\n", 2, "expected `ngram N=COUNT`");
     check_error("\\data\\\nngram 1=-3\n", 2, "expected `ngram N=COUNT`");
@@ -119,40 +141,112 @@ fn broken_files_are_errors_with_their_line() {
         "order 7 is above the supported maximum of 6",
     );
     // Wrong counts, both ways.
-    let kind = check_error(&with("ngram 2=4", "ngram 2=5"), 15, "declares 5 2-grams, the section holds 4");
-    assert!(matches!(kind, ArpaErrorKind::CountMismatch { order: 2, declared: 5, found: 4 }));
-    check_error(&with("ngram 2=4", "ngram 2=3"), 19, "declares 3 2-grams, the section holds 4");
+    let kind = check_error(
+        &with("ngram 2=4", "ngram 2=5"),
+        15,
+        "declares 5 2-grams, the section holds 4",
+    );
+    assert!(matches!(
+        kind,
+        ArpaErrorKind::CountMismatch {
+            order: 2,
+            declared: 5,
+            found: 4
+        }
+    ));
+    check_error(
+        &with("ngram 2=4", "ngram 2=3"),
+        19,
+        "declares 3 2-grams, the section holds 4",
+    );
     // Missing sections.
-    check_error(&with("\\2-grams:", "\\3-grams:"), 15, "expected the \\2-grams: section, found \"\\\\3-grams:\"");
-    check_error(&with("\\3-grams:\n-0.05\t<s> a b\n", ""), 22, "expected the \\3-grams: section, found \"\\\\end\\\\\"");
-    check_error(&with("\\end\\\n", ""), 23, "expected \\end\\, found \"the end of the file\"");
+    check_error(
+        &with("\\2-grams:", "\\3-grams:"),
+        15,
+        "expected the \\2-grams: section, found \"\\\\3-grams:\"",
+    );
+    check_error(
+        &with("\\3-grams:\n-0.05\t<s> a b\n", ""),
+        22,
+        "expected the \\3-grams: section, found \"\\\\end\\\\\"",
+    );
+    check_error(
+        &with("\\end\\\n", ""),
+        23,
+        "expected \\end\\, found \"the end of the file\"",
+    );
     // Numbers.
-    check_error(&with("-0.5\ta b", "nan\ta b"), 17, "probability \"nan\" is not finite");
+    check_error(
+        &with("-0.5\ta b", "nan\ta b"),
+        17,
+        "probability \"nan\" is not finite",
+    );
     check_error(&with("-0.5\ta b", "-inf\ta b"), 17, "not finite");
-    check_error(&with("-0.3\t<s> a\t-0.1", "-0.3\t<s> a\tinf"), 16, "backoff \"inf\" is not finite");
-    check_error(&with("-0.5\ta b", "-0.5x\ta b"), 17, "probability \"-0.5x\" is not a number");
-    check_error(&with("-0.5\ta b", "0.5\ta b"), 17, "log10 probability 0.5 is above 0");
+    check_error(
+        &with("-0.3\t<s> a\t-0.1", "-0.3\t<s> a\tinf"),
+        16,
+        "backoff \"inf\" is not finite",
+    );
+    check_error(
+        &with("-0.5\ta b", "-0.5x\ta b"),
+        17,
+        "probability \"-0.5x\" is not a number",
+    );
+    check_error(
+        &with("-0.5\ta b", "0.5\ta b"),
+        17,
+        "log10 probability 0.5 is above 0",
+    );
     // Shapes of lines.
     check_error(&with("-0.5\ta b", "-0.5\ta"), 17, "a 2-gram line needs");
-    check_error(&with("-0.05\t<s> a b", "-0.05\t<s> a b -0.1"), 22, "no backoff at the highest order");
-    check_error(&with("-0.5\ta b", "-0.5\ta c"), 17, "uses \"c\", which is not a unigram");
-    check_error(&with("-0.6\tb\t-0.2", "-0.6\ta\t-0.2"), 13, "the 1-gram \"a\" appears twice");
-    check_error(&with("-0.2 b </s>", "-0.2 a b"), 18, "the 2-gram \"a b\" appears twice");
+    check_error(
+        &with("-0.05\t<s> a b", "-0.05\t<s> a b -0.1"),
+        22,
+        "no backoff at the highest order",
+    );
+    check_error(
+        &with("-0.5\ta b", "-0.5\ta c"),
+        17,
+        "uses \"c\", which is not a unigram",
+    );
+    check_error(
+        &with("-0.6\tb\t-0.2", "-0.6\ta\t-0.2"),
+        13,
+        "the 1-gram \"a\" appears twice",
+    );
+    check_error(
+        &with("-0.2 b </s>", "-0.2 a b"),
+        18,
+        "the 2-gram \"a b\" appears twice",
+    );
     // Prefix missing: "b a b" has no stored "b a".
-    check_error(&with("-0.05\t<s> a b", "-0.05\tb a b"), 22, "the 3-gram \"b a b\" has no stored context \"b a\"");
+    check_error(
+        &with("-0.05\t<s> a b", "-0.05\tb a b"),
+        22,
+        "the 3-gram \"b a b\" has no stored context \"b a\"",
+    );
 }
 
 #[test]
 fn huge_declared_counts_do_not_allocate() {
     // A count no memory could hold: the reader must fail on the mismatch, not try to reserve.
     let text = "\\data\\\nngram 1=18446744073709551615\n\n\\1-grams:\n-1\ta\n\n\\end\\\n";
-    check_error(text, 4, "declares 18446744073709551615 1-grams, the section holds 1");
-    check_error("\\data\\\nngram 1=18446744073709551616\n", 2, "expected `ngram N=COUNT`");
+    check_error(
+        text,
+        4,
+        "declares 18446744073709551615 1-grams, the section holds 1",
+    );
+    check_error(
+        "\\data\\\nngram 1=18446744073709551616\n",
+        2,
+        "expected `ngram N=COUNT`",
+    );
 }
 
 #[test]
 fn missing_special_words_are_added_and_not_utf8_is_an_error() {
-    let model = Model::from_arpa_str("\\data\\\nngram 1=1\n\n\\1-grams:\n-0.1\thi\n\n\\end\\\n").unwrap();
+    let model =
+        Model::from_arpa_str("\\data\\\nngram 1=1\n\n\\1-grams:\n-0.1\thi\n\n\\end\\\n").unwrap();
     let v = model.vocabulary();
     assert_eq!(v.len(), 4);
     assert_eq!(model.ngram(&[v.unk()]).unwrap().log_prob, -99.0);

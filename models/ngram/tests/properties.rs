@@ -9,7 +9,8 @@ use sotto_ngram::{estimate, prune_entropy, EstimateConfig, LanguageModel, Model,
 
 /// Sentences over a small alphabet, so n-grams repeat and every count-of-count case occurs.
 fn corpus() -> impl Strategy<Value = Vec<Vec<String>>> {
-    let word = prop::sample::select(vec!["a", "b", "c", "d", "e", "on", "off"]).prop_map(String::from);
+    let word =
+        prop::sample::select(vec!["a", "b", "c", "d", "e", "on", "off"]).prop_map(String::from);
     prop::collection::vec(prop::collection::vec(word, 0..8), 0..16)
 }
 

@@ -44,16 +44,39 @@ enum Mutation {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     let token = prop::sample::select(vec![
-        "", "-", "nan", "inf", "-inf", "1e39", "-1e39", "0", "1", "\\data\\", "\\1-grams:", "\\2-grams:",
-        "\\3-grams:", "\\end\\", "ngram", "ngram 1=99999999999999", "ngram 4=1", "<s>", "</s>", "<unk>", "zz",
-        "a", "-0.5", "=", "\t",
+        "",
+        "-",
+        "nan",
+        "inf",
+        "-inf",
+        "1e39",
+        "-1e39",
+        "0",
+        "1",
+        "\\data\\",
+        "\\1-grams:",
+        "\\2-grams:",
+        "\\3-grams:",
+        "\\end\\",
+        "ngram",
+        "ngram 1=99999999999999",
+        "ngram 4=1",
+        "<s>",
+        "</s>",
+        "<unk>",
+        "zz",
+        "a",
+        "-0.5",
+        "=",
+        "\t",
     ])
     .prop_map(String::from);
     prop_oneof![
         any::<usize>().prop_map(Mutation::DeleteLine),
         any::<usize>().prop_map(Mutation::DuplicateLine),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
-        (any::<usize>(), any::<usize>(), token).prop_map(|(l, t, s)| Mutation::ReplaceToken(l, t, s)),
+        (any::<usize>(), any::<usize>(), token)
+            .prop_map(|(l, t, s)| Mutation::ReplaceToken(l, t, s)),
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::InsertByte(at, b)),
     ]

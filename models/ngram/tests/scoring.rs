@@ -3,12 +3,12 @@
 mod common;
 
 use common::{command_corpus, state_after, total_probability};
-use sotto_ngram::{
-    estimate_text, EstimateConfig, LanguageModel, Mixture, Model, State, WordId,
-};
+use sotto_ngram::{estimate_text, EstimateConfig, LanguageModel, Mixture, Model, State, WordId};
 
 fn model(order: usize) -> Model {
-    estimate_text(&command_corpus(500).join("\n"), &EstimateConfig::new(order)).unwrap().model
+    estimate_text(&command_corpus(500).join("\n"), &EstimateConfig::new(order))
+        .unwrap()
+        .model
 }
 
 /// Test sentences: training-like, reordered, and with words the model never saw.
@@ -34,7 +34,10 @@ fn incremental_scores_equal_the_backoff_definition() {
         let model = model(order);
         let v = model.vocabulary();
         for sentence in sentences() {
-            let words: Vec<WordId> = sotto_ngram::tokenize(&sentence).iter().map(|w| v.id(w)).collect();
+            let words: Vec<WordId> = sotto_ngram::tokenize(&sentence)
+                .iter()
+                .map(|w| v.id(w))
+                .collect();
             let mut history = vec![v.bos()];
             let mut state = model.begin_sentence();
             let mut total = 0.0f64;
@@ -51,7 +54,10 @@ fn incremental_scores_equal_the_backoff_definition() {
                 state = next;
             }
             let batch = model.score_sentence(&words);
-            assert!((batch - total).abs() < 1e-9, "{sentence:?}: {batch} vs {total}");
+            assert!(
+                (batch - total).abs() < 1e-9,
+                "{sentence:?}: {batch} vs {total}"
+            );
             assert!((model.score_text(&sentence) - batch).abs() < 1e-9);
         }
     }
@@ -76,7 +82,10 @@ fn states_keep_only_what_the_model_can_use() {
     assert_eq!(one, two);
     assert_eq!(one.words(), [v.id("timer"), v.id("the")]);
     // `</s>` is never a context.
-    assert_eq!(state_after(&model, &["timer", "</s>"]), model.null_context());
+    assert_eq!(
+        state_after(&model, &["timer", "</s>"]),
+        model.null_context()
+    );
 }
 
 #[test]
@@ -112,7 +121,10 @@ fn mixtures_are_normalised_over_the_union_of_vocabularies() {
     assert!(mixed > base_only + 1.0, "{mixed} vs {base_only}");
     // A weight of 1 is the first model alone, up to the shared <unk> mass.
     let alone = Mixture::new(personal.clone(), base.clone(), 1.0).unwrap();
-    assert!((alone.score_text("call siobhan now") - personal.score_text("call siobhan now")).abs() < 1e-5);
+    assert!(
+        (alone.score_text("call siobhan now") - personal.score_text("call siobhan now")).abs()
+            < 1e-5
+    );
     assert!(Mixture::new(personal, base, 1.5).is_err());
 }
 
@@ -120,12 +132,17 @@ fn mixtures_are_normalised_over_the_union_of_vocabularies() {
 fn prefixes_tell_a_decoder_which_words_can_still_come() {
     let model = model(3);
     let v = model.vocabulary();
-    let words = |prefix: &str| -> Vec<&str> { v.completions(prefix).iter().map(|&id| v.word(id)).collect() };
+    let words = |prefix: &str| -> Vec<&str> {
+        v.completions(prefix).iter().map(|&id| v.word(id)).collect()
+    };
     assert_eq!(words("gro"), ["groceries"]);
     assert_eq!(words("t"), ["ten", "terminal", "the", "timer", "tomorrow"]);
     assert!(words("groz").is_empty());
     assert!(!v.has_prefix("zz") && v.has_prefix("remi"));
-    assert!(words("").len() == v.len() - 3, "every word but <s>, </s>, <unk>");
+    assert!(
+        words("").len() == v.len() - 3,
+        "every word but <s>, </s>, <unk>"
+    );
     // The best completion is the likeliest next word among them.
     let state = state_after(&model, &["<s>", "open"]);
     let (best, score) = model.best_completion(&state, "t").unwrap();
