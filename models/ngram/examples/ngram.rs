@@ -5,6 +5,7 @@
 //! cargo run -p sotto-ngram --release --example ngram -- score model.arpa "create a note called groceries" ...
 //! cargo run -p sotto-ngram --release --example ngram -- prune model.arpa -o pruned.arpa --threshold 1e-7
 //! cargo run -p sotto-ngram --release --example ngram -- bench corpus.txt [--order 3] [--sentences 10000]
+//! cargo run -p sotto-ngram --release --example ngram -- speed model.arpa corpus.txt [--words 10000000]
 //! ```
 //!
 //! Corpora are text files, one sentence per line. `bench` times estimation on the first
@@ -89,7 +90,8 @@ impl Options {
 const USAGE: &str = "usage: ngram build CORPUS -o OUT [--order N] [--min-counts 1,1,2]
        ngram score MODEL TEXT...
        ngram prune MODEL -o OUT --threshold T
-       ngram bench CORPUS [--order N] [--sentences N]";
+       ngram bench CORPUS [--order N] [--sentences N]
+       ngram speed MODEL CORPUS [--words N]";
 
 fn run(args: &[String]) -> Result<()> {
     let Some((command, rest)) = args.split_first() else {
@@ -101,6 +103,7 @@ fn run(args: &[String]) -> Result<()> {
         "score" => score(&options),
         "prune" => prune(&options),
         "bench" => bench(&options),
+        "speed" => speed(&options),
         _ => Err(USAGE.into()),
     }
 }
@@ -292,6 +295,34 @@ fn bench(options: &Options) -> Result<()> {
     Ok(())
 }
 
+/// Scoring alone (for `perf stat`): the corpus, word by word, until `--words` words.
+fn speed(options: &Options) -> Result<()> {
+    let model = Model::read_arpa_file(options.input()?)?;
+    let corpus = std::fs::read_to_string(options.positional.get(1).ok_or("a corpus is required")?)?;
+    let target: usize = options.number(&["words"], 10_000_000)?;
+    let vocabulary = model.vocabulary();
+    let ids: Vec<Vec<WordId>> = corpus
+        .lines()
+        .map(|l| tokenize(l).iter().map(|w| vocabulary.id(w)).collect())
+        .collect();
+    let words: usize = ids.iter().map(|s| s.len() + 1).sum();
+    let rounds = (target / words.max(1)).max(1);
+    let mut checksum = 0.0f64;
+    let (_, elapsed) = timed(|| {
+        for _ in 0..rounds {
+            for sentence in &ids {
+                checksum += model.score_sentence(sentence);
+            }
+        }
+    });
+    println!(
+        "{:.1} ns/word over {} words (checksum {checksum:.1})",
+        ns_per(elapsed, rounds * words),
+        rounds * words
+    );
+    Ok(())
+}
+
 /// The same model with each order in a sorted array (binary search), scored with the same
 /// incremental algorithm, to compare the storage choice.
 struct SortedModel {
@@ -313,7 +344,7 @@ impl SortedModel {
                         (key, ngram.log_prob, ngram.backoff)
                     })
                     .collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.sort_by_key(|entry| entry.0);
                 entries
             })
             .collect();

@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::model::{Model, MAX_ORDER};
-use crate::table::{NgramTable, Weights};
+use crate::table::{InsertError, NgramTable, Weights};
 use crate::vocab::{VocabularyBuilder, WordId, BOS, EOS, UNK};
 
 /// The log10 probability ARPA files conventionally give `<s>` (it is never predicted).
@@ -99,6 +99,8 @@ pub enum ArpaErrorKind {
     Duplicate { order: usize, ngram: String },
     #[error("expected \\end\\, found {found:?}")]
     MissingEnd { found: String },
+    #[error("the {order}-gram {ngram:?} has the same 64-bit hash as another (a crafted file?)")]
+    HashCollision { order: usize, ngram: String },
     #[error("more {order}-grams than this library can index")]
     TooMany { order: usize },
 }
@@ -263,11 +265,20 @@ impl Model {
                         }));
                     }
                 }
-                if table.insert(&key, weights).is_err() {
-                    return Err(lines.error(ArpaErrorKind::Duplicate {
-                        order,
-                        ngram: join_reversed(&vocabulary, &key),
-                    }));
+                match table.insert(&key, weights) {
+                    Ok(_) => {}
+                    Err(InsertError::Duplicate(_)) => {
+                        return Err(lines.error(ArpaErrorKind::Duplicate {
+                            order,
+                            ngram: join_reversed(&vocabulary, &key),
+                        }))
+                    }
+                    Err(InsertError::HashCollision) => {
+                        return Err(lines.error(ArpaErrorKind::HashCollision {
+                            order,
+                            ngram: join_reversed(&vocabulary, &key),
+                        }))
+                    }
                 }
             };
             if table.len() as u64 != declared_count {

@@ -128,6 +128,8 @@ pub enum EstimateError {
         count: u64,
         value: f64,
     },
+    #[error("two {order}-grams have the same 64-bit hash; this model cannot be stored")]
+    HashCollision { order: usize },
     #[error("the corpus has more distinct words than word ids")]
     Vocabulary,
 }
@@ -338,8 +340,11 @@ where
                 _ => 0.0,
             };
             let reversed: Vec<WordId> = key[..=k].iter().rev().copied().collect();
-            // Keys are distinct and unigrams come in id order, so insertion cannot fail.
-            let _ = table.insert(&reversed, Weights { prob, backoff });
+            // Keys are distinct and unigrams come in id order: only a 64-bit hash collision
+            // can make insertion fail.
+            if table.insert(&reversed, Weights { prob, backoff }).is_err() {
+                return Err(EstimateError::HashCollision { order: k + 1 });
+            }
             table_counts.push(adjusted[k].get(&key).copied().unwrap_or(0));
         }
         tables.push(table);

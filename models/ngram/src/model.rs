@@ -3,7 +3,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::table::{hash_start, mix, NgramTable, Weights};
+use crate::table::{hash_start, mix, NgramTable};
 use crate::text::tokenize;
 use crate::vocab::{Vocabulary, WordId};
 
@@ -270,20 +270,14 @@ impl Model {
             .map_or(f32::NEG_INFINITY, |i| self.tables[0].weights(i).prob)
     }
 
-    /// Whether the context (reversed key) must stay in a state: some longer n-gram extends it,
-    /// or its backoff is not 0.
-    fn keeps(table: &NgramTable, index: usize) -> bool {
-        table.is_extended(index) || table.weights(index).backoff != 0.0
-    }
-
     fn state_of(&self, word: WordId) -> State {
         let mut state = State::EMPTY;
         if self.order() > 1 {
-            if let Some(index) = self.tables[0].find(&[word]) {
-                if Self::keeps(&self.tables[0], index) {
+            if let Some(slot) = self.tables[0].lookup(0, &[word]) {
+                if slot.keeps() {
                     state.len = 1;
                     state.words[0] = word;
-                    state.backoffs[0] = self.tables[0].weights(index).backoff;
+                    state.backoffs[0] = slot.backoff();
                 }
             }
         }
@@ -316,30 +310,27 @@ impl LanguageModel for Model {
         key[0] = word;
         key[1..=context_len].copy_from_slice(&state.words[..context_len]);
 
-        let unigrams = &self.tables[0];
-        let Some(unigram) = unigrams.find_hashed(0, &key[..1]) else {
+        let Some(unigram) = self.tables[0].lookup(0, &key[..1]) else {
             return (self.unigram_prob(self.vocabulary.unk()), State::EMPTY);
         };
-        let mut log_prob = unigrams.weights(unigram).prob;
+        let mut log_prob = unigram.prob();
         let mut matched = 1;
         let mut next = State::EMPTY;
         next.words[0] = word;
-        next.backoffs[0] = unigrams.weights(unigram).backoff;
-        let mut next_len = usize::from(order > 1 && Self::keeps(unigrams, unigram));
+        next.backoffs[0] = unigram.backoff();
+        let mut next_len = usize::from(order > 1 && unigram.keeps());
 
         let mut hash = mix(hash_start(), word);
         for k in 1..=context_len {
             hash = mix(hash, key[k]);
-            let table = &self.tables[k];
-            let found = table.find_hashed(hash, &key[..=k]);
-            if let Some(index) = found {
-                let weights: Weights = table.weights(index);
-                log_prob = weights.prob;
+            let found = self.tables[k].lookup(hash, &key[..=k]);
+            if let Some(slot) = found {
+                log_prob = slot.prob();
                 matched = k + 1;
                 if k + 1 < order {
                     next.words[k] = key[k];
-                    next.backoffs[k] = weights.backoff;
-                    if Self::keeps(table, index) {
+                    next.backoffs[k] = slot.backoff();
+                    if slot.keeps() {
                         next_len = k + 1;
                     }
                 }
