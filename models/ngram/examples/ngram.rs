@@ -362,32 +362,35 @@ impl SortedModel {
     fn score_sentence(&self, model: &Model, words: &[WordId]) -> f64 {
         let order = self.orders.len();
         let vocabulary = model.vocabulary();
-        // Context most recent first, with each context's backoff.
-        let mut context: Vec<(WordId, f32)> = Vec::with_capacity(order);
+        // Context most recent first, with each context's backoff; no allocation per word.
+        let mut context = [(WordId(0), 0.0f32); MAX_ORDER];
+        let mut context_len = 0;
         let bos = vocabulary.bos();
         if let Some((_, backoff)) = self.find(&pad(&[bos]), 1) {
-            context.push((bos, backoff));
+            context[0] = (bos, backoff);
+            context_len = 1;
         }
         let mut total = 0.0f64;
         for &word in words.iter().chain([&vocabulary.eos()]) {
             let mut key = [WordId(0); MAX_ORDER];
             key[0] = vocabulary.clamp(word);
-            let keep = context.len().min(order - 1);
+            let keep = context_len.min(order - 1);
             for (slot, &(w, _)) in key[1..].iter_mut().zip(&context[..keep]) {
                 *slot = w;
             }
             let mut log_prob = 0.0;
             let mut matched = 0;
-            let mut next = Vec::with_capacity(order);
+            let mut next = [(WordId(0), 0.0f32); MAX_ORDER];
+            let mut next_len = 0;
             for k in 0..=keep {
-                if let Some((prob, backoff)) = self.find(&key, k + 1) {
+                let found = self.find(&key, k + 1);
+                if let Some((prob, _)) = found {
                     log_prob = prob;
                     matched = k + 1;
-                    if k + 1 < order {
-                        next.push((key[k], backoff));
-                    }
-                } else if k + 1 < order {
-                    next.push((key[k], 0.0));
+                }
+                if k + 1 < order {
+                    next[next_len] = (key[k], found.map_or(0.0, |(_, backoff)| backoff));
+                    next_len += 1;
                 }
             }
             for &(_, backoff) in &context[matched.max(1) - 1..keep] {
@@ -395,6 +398,7 @@ impl SortedModel {
             }
             total += f64::from(log_prob);
             context = next;
+            context_len = next_len;
         }
         total
     }
