@@ -3,7 +3,10 @@
 //! deeper; this runs on stable with the other tests.)
 
 use proptest::prelude::*;
-use sotto_ngram::{estimate_text, read_arpa_bytes, EstimateConfig, LanguageModel, Model};
+use sotto_ngram::{
+    estimate_text, prune_entropy, read_arpa_bytes, renormalize, EstimateConfig, LanguageModel,
+    Model,
+};
 
 fn valid_arpa() -> String {
     estimate_text("a b c\na b\nb c a\nc", &EstimateConfig::new(3))
@@ -30,6 +33,11 @@ fn exercise(model: &Model) {
     let _ = model.end_sentence(&state);
     let again = Model::from_arpa_str(&model.to_arpa_string()).expect("what we write reads back");
     assert_eq!(again.counts(), model.counts());
+    // Pruning and renormalising accept whatever the reader accepted.
+    let pruned = prune_entropy(model, 1e-4);
+    assert_eq!(pruned.counts()[0], model.counts()[0]);
+    let mut renormalized = model.clone();
+    renormalize(&mut renormalized);
 }
 
 #[derive(Clone, Debug)]
