@@ -236,14 +236,7 @@ fn bench(options: &Options) -> Result<()> {
         .collect();
     let words: usize = ids.iter().map(|s| s.len() + 1).sum();
     let rounds = (2_000_000 / words.max(1)).max(1);
-    let mut checksum = 0.0f64;
-    let (_, elapsed) = timed(|| {
-        for _ in 0..rounds {
-            for sentence in &ids {
-                checksum += loaded.score_sentence(sentence);
-            }
-        }
-    });
+    let (checksum, elapsed) = timed(|| score_rounds(&loaded, &ids, rounds));
     println!(
         "score_word (hash tables): {:.1} ns/word over {} words",
         ns_per(elapsed, rounds * words),
@@ -280,18 +273,12 @@ fn bench(options: &Options) -> Result<()> {
                 .collect()
         })
         .collect();
-    let (_, elapsed) = timed(|| {
-        for _ in 0..rounds {
-            for sentence in &mixed_ids {
-                checksum += mixture.score_sentence(sentence);
-            }
-        }
-    });
+    let (mixed_checksum, elapsed) = timed(|| score_rounds(&mixture, &mixed_ids, rounds));
     println!(
         "score_word (mixture of two models): {:.1} ns/word",
         ns_per(elapsed, rounds * words)
     );
-    std::hint::black_box(checksum);
+    std::hint::black_box(mixed_checksum);
     Ok(())
 }
 
@@ -307,20 +294,24 @@ fn speed(options: &Options) -> Result<()> {
         .collect();
     let words: usize = ids.iter().map(|s| s.len() + 1).sum();
     let rounds = (target / words.max(1)).max(1);
-    let mut checksum = 0.0f64;
-    let (_, elapsed) = timed(|| {
-        for _ in 0..rounds {
-            for sentence in &ids {
-                checksum += model.score_sentence(sentence);
-            }
-        }
-    });
+    let (checksum, elapsed) = timed(|| score_rounds(&model, &ids, rounds));
     println!(
         "{:.1} ns/word over {} words (checksum {checksum:.1})",
         ns_per(elapsed, rounds * words),
         rounds * words
     );
     Ok(())
+}
+
+/// Scores every sentence `rounds` times; returns the sum of the scores.
+fn score_rounds<M: LanguageModel>(model: &M, sentences: &[Vec<WordId>], rounds: usize) -> f64 {
+    let mut total = 0.0;
+    for _ in 0..rounds {
+        for sentence in sentences {
+            total += model.score_sentence(sentence);
+        }
+    }
+    total
 }
 
 /// The same model with each order in a sorted array (binary search), scored with the same

@@ -181,7 +181,7 @@ where
     }
 
     let mut vocabulary = VocabularyBuilder::default();
-    let unk = vocabulary.intern(UNK).0;
+    vocabulary.intern(UNK);
     let bos = vocabulary.intern(BOS).0;
     let eos = vocabulary.intern(EOS).0;
 
@@ -211,7 +211,8 @@ where
         }
     }
 
-    // Adjusted counts: continuation counts below the highest order, except after `<s>`.
+    // Adjusted counts: continuation counts below the highest order, except for n-grams that
+    // start with `<s>` (nothing precedes them).
     let mut adjusted: Vec<Counts> = raw.clone();
     for k in (0..order - 1).rev() {
         let counts = &mut adjusted[k];
@@ -235,7 +236,6 @@ where
     bos_key[0] = bos;
     adjusted[0].remove(&bos_key);
     let vocabulary = vocabulary.finish();
-    debug_assert_eq!(vocabulary.unk(), unk);
 
     // Discounts per order.
     let discounts: Vec<DiscountEstimate> = match &config.discounts {

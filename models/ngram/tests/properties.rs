@@ -3,9 +3,11 @@
 
 mod common;
 
-use common::assert_normalised;
+use common::{
+    assert_incremental_equals_definition, assert_normalised, state_after, total_probability,
+};
 use proptest::prelude::*;
-use sotto_ngram::{estimate, prune_entropy, EstimateConfig, LanguageModel, Model, WordId};
+use sotto_ngram::{estimate, prune_entropy, EstimateConfig, Mixture, Model, WordId};
 
 /// Sentences over a small alphabet, so n-grams repeat and every count-of-count case occurs.
 fn corpus() -> impl Strategy<Value = Vec<Vec<String>>> {
@@ -38,6 +40,20 @@ proptest! {
     }
 
     #[test]
+    fn mixtures_of_random_models_are_normalised(
+        first in corpus(),
+        second in corpus(),
+        orders in (1usize..=3, 1usize..=3),
+        weight in 0.0f64..=1.0,
+        context in prop::collection::vec(prop::sample::select(vec!["a", "b", "on", "zebra"]), 0..4),
+    ) {
+        let mixture = Mixture::new(model_of(&first, orders.0), model_of(&second, orders.1), weight).unwrap();
+        let state = state_after(&mixture, &context);
+        let total = total_probability(&mixture, &state);
+        prop_assert!((total - 1.0).abs() < 1e-6, "{}", total);
+    }
+
+    #[test]
     fn write_then_read_is_the_identity(corpus in corpus(), order in 1usize..=5) {
         let model = model_of(&corpus, order);
         let text = model.to_arpa_string();
@@ -60,17 +76,6 @@ proptest! {
         let model = model_of(&corpus, order);
         let v = model.vocabulary();
         let words: Vec<WordId> = sentence.iter().map(|w| v.id(w)).collect();
-        let mut history = vec![v.bos()];
-        let mut state = model.begin_sentence();
-        let mut total = 0.0f64;
-        for &word in words.iter().chain([&v.eos()]) {
-            let (incremental, next) = model.score_word(&state, word);
-            let direct = model.log_prob(&history, word);
-            prop_assert!((incremental - direct).abs() < 1e-5, "{} vs {}", incremental, direct);
-            total += f64::from(incremental);
-            history.push(word);
-            state = next;
-        }
-        prop_assert!((model.score_sentence(&words) - total).abs() < 1e-9);
+        assert_incremental_equals_definition(&model, &words);
     }
 }

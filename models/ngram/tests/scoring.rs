@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{command_corpus, state_after, total_probability};
+use common::{
+    assert_incremental_equals_definition, command_corpus, state_after, total_probability,
+};
 use sotto_ngram::{estimate_text, EstimateConfig, LanguageModel, Mixture, Model, State, WordId};
 
 fn model(order: usize) -> Model {
@@ -38,26 +40,7 @@ fn incremental_scores_equal_the_backoff_definition() {
                 .iter()
                 .map(|w| v.id(w))
                 .collect();
-            let mut history = vec![v.bos()];
-            let mut state = model.begin_sentence();
-            let mut total = 0.0f64;
-            for &word in words.iter().chain([&v.eos()]) {
-                let (incremental, next) = model.score_word(&state, word);
-                let direct = model.log_prob(&history, word);
-                assert!(
-                    (incremental - direct).abs() < 1e-5,
-                    "order {order}, {sentence:?}, word {}: {incremental} vs {direct}",
-                    v.word(word)
-                );
-                total += f64::from(incremental);
-                history.push(word);
-                state = next;
-            }
-            let batch = model.score_sentence(&words);
-            assert!(
-                (batch - total).abs() < 1e-9,
-                "{sentence:?}: {batch} vs {total}"
-            );
+            let batch = assert_incremental_equals_definition(&model, &words);
             assert!((model.score_text(&sentence) - batch).abs() < 1e-9);
         }
     }

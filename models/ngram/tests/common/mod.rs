@@ -128,3 +128,29 @@ pub fn command_corpus(sentences: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// Scores `words` (then `</s>`) from `<s>` word by word and checks each score against the
+/// backoff definition (`Model::log_prob` over the whole history) and the total against
+/// `score_sentence`. Returns the total.
+pub fn assert_incremental_equals_definition(model: &Model, words: &[WordId]) -> f64 {
+    let v = model.vocabulary();
+    let mut history = vec![v.bos()];
+    let mut state = model.begin_sentence();
+    let mut total = 0.0f64;
+    for &word in words.iter().chain([&v.eos()]) {
+        let (incremental, next) = model.score_word(&state, word);
+        let direct = model.log_prob(&history, word);
+        assert!(
+            (incremental - direct).abs() < 1e-5,
+            "after {:?}, {}: {incremental} incrementally, {direct} by definition",
+            history.iter().map(|&w| v.word(w)).collect::<Vec<_>>(),
+            v.word(word)
+        );
+        total += f64::from(incremental);
+        history.push(word);
+        state = next;
+    }
+    let batch = model.score_sentence(words);
+    assert!((batch - total).abs() < 1e-9, "{batch} vs {total}");
+    total
+}
