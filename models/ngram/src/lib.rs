@@ -43,10 +43,12 @@
 //!   write and prune. Measured on a 68k n-gram trigram model (`examples/ngram.rs bench`):
 //!   60-80 ns per word, against 390-440 ns for the same algorithm over sorted arrays with
 //!   binary search (the first version, which confirmed every hit on the stored key with 24-byte
-//!   slots, took 110-125 ns). The price is memory: 50-80 bytes per n-gram (tables half to a
-//!   quarter full) where sorted arrays need about 20; for Sotto's models (a personal model and
-//!   a base of at most a few million n-grams) speed in the decoder's hot path wins. Unigrams
-//!   are an array indexed by word id. Weights are `f32`, as precise as ARPA files are written.
+//!   slots, took 110-125 ns). The price is memory: about 80 bytes per n-gram (77 measured on
+//!   a 451k n-gram 4-gram model: tables a quarter to half full, the keys kept for writing and
+//!   pruning) where sorted arrays need about 20. Speed in the decoder's hot path wins for
+//!   Sotto's models (a small personal model; a base pruned to a few hundred thousand
+//!   n-grams); a multi-million n-gram base would want a more compact layout. Unigrams are an
+//!   array indexed by word id. Weights are `f32`, as precise as ARPA files are written.
 //! - **State minimisation** (as in KenLM): a [`State`] keeps only the context words a later
 //!   lookup can use, so hypotheses whose histories the model cannot tell apart have equal
 //!   states and a beam can merge them. The state also carries its contexts' backoff weights,

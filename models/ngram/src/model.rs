@@ -169,6 +169,9 @@ impl Model {
                 }
             }
         }
+        for table in &mut tables {
+            table.shrink_to_fit();
+        }
         Model { vocabulary, tables }
     }
 

@@ -286,6 +286,13 @@ impl NgramTable {
         }
     }
 
+    /// Returns the spare capacity of the per-entry arrays (grown by doubling while building).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+        self.extended.shrink_to_fit();
+        self.slot_of.shrink_to_fit();
+    }
+
     /// Bytes held, for reports.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.keys.capacity() * size_of::<WordId>()
