@@ -4,12 +4,13 @@
 //! cargo run -p sotto-ngram --release --example ngram -- build corpus.txt -o model.arpa --order 3 [--min-counts 1,1,2]
 //! cargo run -p sotto-ngram --release --example ngram -- score model.arpa "create a note called groceries" ...
 //! cargo run -p sotto-ngram --release --example ngram -- prune model.arpa -o pruned.arpa --threshold 1e-7
-//! cargo run -p sotto-ngram --release --example ngram -- bench corpus.txt [--order 3] [--sentences 10000]
+//! cargo run -p sotto-ngram --release --example ngram -- bench corpus.txt [--order 3] [--sentences 10000] [--model-sentences N] [--split sentences]
 //! cargo run -p sotto-ngram --release --example ngram -- speed model.arpa corpus.txt [--words 10000000]
 //! ```
 //!
-//! Corpora are text files, one sentence per line. `bench` times estimation on the first
-//! `--sentences` lines, ARPA loading of a model built from the whole file, and word-by-word
+//! Corpora are text files, one sentence per line (or prose, with `--split sentences`). `bench`
+//! times estimation on the first `--sentences` sentences, ARPA loading of a model built from
+//! the first `--model-sentences` (default: all), and word-by-word
 //! scoring (nanoseconds per word), against a sorted-array variant of the same lookups. Times
 //! are this thread's CPU time where Linux reports it, so a busy machine inflates them less.
 
@@ -90,7 +91,7 @@ impl Options {
 const USAGE: &str = "usage: ngram build CORPUS -o OUT [--order N] [--min-counts 1,1,2]
        ngram score MODEL TEXT...
        ngram prune MODEL -o OUT --threshold T
-       ngram bench CORPUS [--order N] [--sentences N]
+       ngram bench CORPUS [--order N] [--sentences N] [--model-sentences N] [--split sentences]
        ngram speed MODEL CORPUS [--words N]";
 
 fn run(args: &[String]) -> Result<()> {
@@ -188,10 +189,16 @@ fn prune(options: &Options) -> Result<()> {
 }
 
 fn bench(options: &Options) -> Result<()> {
-    let corpus = std::fs::read_to_string(options.input()?)?;
+    let text = std::fs::read_to_string(options.input()?)?;
     let order: usize = options.number(&["order"], 3)?;
     let sentences: usize = options.number(&["sentences"], 10_000)?;
-    let lines: Vec<&str> = corpus.lines().filter(|l| !tokenize(l).is_empty()).collect();
+    let all = corpus_sentences(&text, options.get(&["split"]) == Some("sentences"));
+    let model_sentences: usize = options.number(&["model-sentences"], all.len())?;
+    let lines: Vec<&str> = all[..model_sentences.min(all.len())]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let corpus = lines.join("\n");
     let config = EstimateConfig::new(order);
 
     let head = lines[..sentences.min(lines.len())].join("\n");
@@ -280,6 +287,38 @@ fn bench(options: &Options) -> Result<()> {
     );
     std::hint::black_box(mixed_checksum);
     Ok(())
+}
+
+/// The corpus's sentences: its lines, or (`--split sentences`, for prose such as licence
+/// texts) runs of text ended by `.`, `!`, `?`, `;` or `:` before whitespace, or by a blank
+/// line. Whitespace is collapsed; sentences of fewer than three words are dropped.
+fn corpus_sentences(text: &str, prose: bool) -> Vec<String> {
+    let pieces: Vec<String> = if prose {
+        let mut pieces = Vec::new();
+        for paragraph in text.split("\n\n") {
+            let mut current = String::new();
+            let mut chars = paragraph.chars().peekable();
+            while let Some(c) = chars.next() {
+                let ends = matches!(c, '.' | '!' | '?' | ';' | ':')
+                    && chars.peek().is_some_and(|next| next.is_whitespace());
+                if ends {
+                    pieces.push(std::mem::take(&mut current));
+                } else {
+                    current.push(c);
+                }
+            }
+            pieces.push(current);
+        }
+        pieces
+    } else {
+        text.lines().map(String::from).collect()
+    };
+    pieces
+        .iter()
+        .map(|piece| piece.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|sentence| !prose || sentence.split(' ').count() >= 3)
+        .filter(|sentence| !tokenize(sentence).is_empty())
+        .collect()
 }
 
 /// Scoring alone (for `perf stat`): the corpus, word by word, until `--words` words.
