@@ -178,7 +178,14 @@ fn parse_count(text: &str) -> Option<(usize, u64)> {
 }
 
 impl Model {
-    /// Reads an ARPA model. See the [module docs](crate::arpa) for what is accepted.
+    /// Reads an ARPA model from untrusted text: any defect is an [`ArpaError`] with its line.
+    ///
+    /// Accepted: any lines before `\data\`; `ngram K=COUNT` lines for orders 1, 2, ... in
+    /// sequence (at most [`MAX_ORDER`]); one `\K-grams:` section per order, in order, each
+    /// line `log10prob word... [log10backoff]` separated by spaces or tabs; blank lines
+    /// anywhere; `\end\` last. Counts are only compared, never used to size allocations.
+    /// Every n-gram's context must be stored (backoff needs it). Missing `<s>`, `</s>` or
+    /// `<unk>` unigrams are added with log10 probability -99.
     pub fn read_arpa<R: BufRead>(reader: R) -> Result<Model, ArpaError> {
         let mut lines = Lines {
             reader,

@@ -32,6 +32,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # For the decoder
+//!
+//! Load or build the model once (a [`Model`], or a [`Mixture`] of the personal model and the
+//! base) and write the fusion against [`LanguageModel`], so either works. Each beam
+//! hypothesis carries an `L::State` (it is `Copy`) and the text of the word it is spelling.
+//! When a token starts a new word (Whisper's leading space) or the hypothesis ends, the
+//! finished word is normalised with [`tokenize`] (the same normaliser the model was built
+//! with; it may yield zero or several words), each piece is looked up with
+//! [`Vocabulary::id`] (unknown words become `<unk>`) and scored with
+//! [`LanguageModel::score_word`]; at the end, [`LanguageModel::end_sentence`]. Scores are
+//! log10: multiply by `ln 10` to add them to Whisper's natural-log probabilities (or fold the
+//! factor into alpha). Hypotheses with equal states and equal text can be merged.
+//! [`Vocabulary::has_prefix`] (a binary search) tells whether a partial word can still become
+//! a known word; [`LanguageModel::best_completion`] scores the best such word, at one lookup
+//! per completion, so only for prefixes of a few letters or more.
+//!
 //! # Design trade-offs
 //!
 //! - **Storage: one hash table per order**, keys reversed (predicted word first), so the
