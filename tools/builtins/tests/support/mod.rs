@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod dbus;
 pub mod pulse;
 pub mod xvfb;
 
@@ -117,6 +118,18 @@ impl World {
         args: Value,
         grants: &ToolGrants,
     ) -> Result<ToolOutput, ToolError> {
+        self.call_in(&self.host(), tool, args, grants).await
+    }
+
+    /// [`World::call_with`] on another host, such as one whose environment names a private
+    /// display or session bus.
+    pub async fn call_in(
+        &self,
+        host: &Host,
+        tool: &str,
+        args: Value,
+        grants: &ToolGrants,
+    ) -> Result<ToolOutput, ToolError> {
         let call = self.registry.validate(tool, args)?;
         let decision = decide(call.manifest(), grants, Origin::user(Input::Typed));
         if let Decision::Ask(reason) = decision {
@@ -125,7 +138,7 @@ impl World {
                 reason.as_str()
             )));
         }
-        let context = ToolContext::build(call.manifest(), &self.host(), grants)?;
+        let context = ToolContext::build(call.manifest(), host, grants)?;
         let manifest = call.manifest().clone();
         let authorized = authorize(call, &decision, None)
             .map_err(|refusal| ToolError::Refused(refusal.to_string()))?;
