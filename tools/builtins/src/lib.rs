@@ -21,6 +21,7 @@
 //! | `media_control` | changes local data | audio, `playerctl` |
 //! | `clipboard_read` / `clipboard_write` | read-only / changes local data | clipboard, `xclip` or `wl-copy`/`wl-paste` |
 //! | `summarize_document` | read-only | granted folders (read), `pdftotext`, the local language model |
+//! | `type_text` | changes local data | `xdotool`, or `wtype`/`ydotool` on Wayland |
 //!
 //! Tools reach files and programs only through their [`sotto_tools::ToolContext`]; none of
 //! them reads the process environment, opens a path by itself or starts a shell.
@@ -45,6 +46,7 @@ mod notes;
 mod reminders;
 mod session;
 mod timers;
+mod typing;
 mod units;
 mod web;
 
@@ -65,6 +67,7 @@ pub use notes::{NoteAppend, NoteCreate, NoteList, NoteRead, NoteSearch};
 pub use reminders::{fire_due, ReminderSet, NOTIFIER};
 pub use session::{LockScreen, MediaAction, MediaControl};
 pub use timers::{Timer, TimerBook, TimerCancel, TimerKind, TimerList, TimerStart};
+pub use typing::{TypeText, MAX_TYPED_CHARS};
 pub use units::{convert, ConvertUnits, Unit};
 pub use web::{mailto, ComposeEmail, OpenUrl, SearchEngine, WebSearch};
 
@@ -100,6 +103,7 @@ pub fn all() -> Vec<Arc<dyn Tool>> {
         builtin(LockScreen),
         builtin(MediaControl),
         builtin(SummarizeDocument),
+        builtin(TypeText),
     ]
 }
 

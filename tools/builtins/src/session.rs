@@ -3,6 +3,17 @@
 //! Locking asks logind (`loginctl lock-session`), which every desktop on systemd honours, and
 //! falls back to `xdg-screensaver lock`. Media keys go to MPRIS players through `playerctl`
 //! (Debian package `playerctl`), which speaks D-Bus for us.
+//!
+//! Why `playerctl` rather than MPRIS spoken in-process with `zbus`: every other desktop
+//! protocol Sotto uses is spoken by the desktop's own maintained program (`xdg-open`, `pactl`,
+//! `notify-send`, `xclip`), which keeps a D-Bus client stack (zbus and its few dozen crates)
+//! out of the app, and keeps the [`sotto_sandbox::Launcher`] the one door to the machine: a
+//! scrubbed environment, where `DBUS_SESSION_BUS_ADDRESS` comes only from `HostEnv`, and a
+//! timeout. playerctl also knows the MPRIS naming conventions (`vlc` matches
+//! `org.mpris.MediaPlayer2.vlc` and its `vlc.instance123` copies). The price is reading its
+//! stderr for "No players found" instead of a typed error; the tests run the real playerctl
+//! against fake players on a private session bus, so a playerctl that words it differently
+//! fails there, not on a user's desktop.
 
 use std::time::Duration;
 
@@ -172,8 +183,8 @@ impl TypedTool for MediaControl {
     ) -> Result<Reply<MediaState>, ToolError> {
         let launcher = context.launcher("playerctl")?.in_c_locale();
         let mut base = Vec::new();
-        if let Some(player) = &args.player {
-            let player = player.trim().to_lowercase();
+        let player = args.player.as_deref().map(|p| p.trim().to_lowercase());
+        if let Some(player) = &player {
             if !player
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -183,7 +194,7 @@ impl TypedTool for MediaControl {
                 )));
             }
             base.push(Arg::Fixed("--player"));
-            base.push(Arg::Text(SafeText::new(&player)?));
+            base.push(Arg::Text(SafeText::new(player)?));
         }
         let mut command = base.clone();
         command.push(Arg::Fixed(args.action.command()));
@@ -191,7 +202,10 @@ impl TypedTool for MediaControl {
         if !out.success {
             let detail = out.stderr_tail;
             return Err(if detail.contains("No players found") {
-                ToolError::Refused("nothing is playing media right now".into())
+                ToolError::Refused(match &player {
+                    Some(name) => format!("no media player called {name} is running"),
+                    None => "no media player is running".into(),
+                })
             } else {
                 ToolError::Failed(format!("the player refused: {detail}"))
             });

@@ -97,7 +97,7 @@ impl Desk {
         let host = self.world.host().with_text_model(self.model.clone());
         let grants = self.world.allowed(&[&self.docs]);
         self.world
-            .call_on(&host, "summarize_document", args, &grants)
+            .call_in(&host, "summarize_document", args, &grants)
             .await
     }
 

@@ -57,6 +57,16 @@ impl Launcher {
         }
     }
 
+    /// The same launcher with `LANG=C.UTF-8`, for programs that decode text they are given
+    /// with the C library's multibyte functions (`xdotool type` refuses `é` in the C locale,
+    /// whatever the user's own `LANG`). glibc has built `C.UTF-8` in since 2.35.
+    pub fn in_utf8_locale(&self) -> Launcher {
+        Launcher {
+            env: self.env.clone().with_var("LANG", "C.UTF-8"),
+            rule: self.rule.clone(),
+        }
+    }
+
     /// Finds `program` the way a shell would, but in the scrubbed `PATH` and without running
     /// anything: a name with a `/` must be an absolute path to an executable file.
     pub fn resolve(&self, program: &str) -> Result<PathBuf, SandboxError> {

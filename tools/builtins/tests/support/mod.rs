@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod dbus;
 pub mod pulse;
 pub mod xvfb;
 
@@ -117,11 +118,12 @@ impl World {
         args: Value,
         grants: &ToolGrants,
     ) -> Result<ToolOutput, ToolError> {
-        self.call_on(&self.host(), tool, args, grants).await
+        self.call_in(&self.host(), tool, args, grants).await
     }
 
-    /// [`World::call_with`] on a given host (one with a language model, say).
-    pub async fn call_on(
+    /// [`World::call_with`] on another host, such as one whose environment names a private
+    /// display or session bus.
+    pub async fn call_in(
         &self,
         host: &Host,
         tool: &str,
