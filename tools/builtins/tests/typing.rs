@@ -85,16 +85,16 @@ impl Drop for Xterm {
 fn x11_host(world: &World, display: &str) -> Host {
     let home = world.home();
     let display = display.to_string();
-    Host {
-        data_dir: world.data(),
-        env: HostEnv::from_lookup(move |key| match key {
+    Host::new(
+        world.data(),
+        HostEnv::from_lookup(move |key| match key {
             "HOME" => Some(home.clone().into()),
             "PATH" => Some("/usr/bin:/bin".into()),
             "DISPLAY" => Some(display.clone().into()),
             "LANG" => Some("C".into()),
             _ => None,
         }),
-    }
+    )
 }
 
 #[tokio::test]
