@@ -26,6 +26,12 @@ pub fn user_folder() -> Result<PathBuf, Error> {
         .ok_or_else(|| Error::CapabilityDenied("read:user-folders".into()))
 }
 
+/// The first granted folder, for a tool that declared `Capability::Write(UserFolders)`: a
+/// missing grant is named as the write capability.
+pub fn writable_user_folder() -> Result<PathBuf, Error> {
+    user_folder().map_err(|_| Error::CapabilityDenied("write:user-folders".into()))
+}
+
 /// The plugin's own data folder `name` (declared as `Folder::Data(name)`).
 pub fn data_dir(name: &str) -> Result<PathBuf, Error> {
     let path = PathBuf::from(format!("/data/{name}"));

@@ -10,12 +10,17 @@ mod todotxt;
 
 use todotxt::{Task, TodoFile};
 
-fn todo_path() -> Result<PathBuf, Error> {
-    Ok(fs::user_folder()?.join("todo.txt"))
+fn todo_path(write: bool) -> Result<PathBuf, Error> {
+    let folder = if write {
+        fs::writable_user_folder()?
+    } else {
+        fs::user_folder()?
+    };
+    Ok(folder.join("todo.txt"))
 }
 
-fn load() -> Result<(PathBuf, TodoFile), Error> {
-    let path = todo_path()?;
+fn load(write: bool) -> Result<(PathBuf, TodoFile), Error> {
+    let path = todo_path(write)?;
     let text = fs::read_optional(&path)?.unwrap_or_default();
     Ok((path, TodoFile::parse(&text)))
 }
@@ -97,7 +102,7 @@ impl Tool for Add {
                 )));
             }
         }
-        let (path, mut file) = load()?;
+        let (path, mut file) = load(true)?;
         let task = Task {
             done: false,
             completed: None,
@@ -152,7 +157,7 @@ impl Tool for List {
     }
 
     fn run(&self, args: ListArgs) -> Result<Reply<TaskList>, Error> {
-        let (_, file) = load()?;
+        let (_, file) = load(false)?;
         let needle = args.matching.map(|m| m.to_lowercase());
         let mut tasks: Vec<TaskView> = file
             .tasks()
@@ -199,7 +204,7 @@ impl Tool for Done {
     }
 
     fn run(&self, args: DoneArgs) -> Result<Reply<TaskView>, Error> {
-        let (path, mut file) = load()?;
+        let (path, mut file) = load(true)?;
         let today = time::today_utc().to_string();
         let task = file
             .complete(args.number, &today)
