@@ -161,7 +161,7 @@ impl bindings::sotto::plugin::host::Host for CallState {
             )));
         }
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        if !self.http_hosts.iter().any(|h| *h == host) {
+        if !self.http_hosts.contains(&host) {
             self.record(
                 LogSource::Host,
                 LogLevel::Warn,

@@ -2,7 +2,6 @@
 //! loading plugins, and their tools as [`Tool`]s.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,12 +72,10 @@ impl std::fmt::Debug for HostConfig {
     }
 }
 
-/// Loads plugins and owns what their calls share. Dropping it stops the epoch ticker; tools
-/// of its plugins that are still held then run without a deadline tick, so drop those first.
+/// Loads plugins and owns what their calls share. Its tools keep working after it is dropped.
 pub struct PluginHost {
     shared: Arc<Shared>,
     linker: wasmtime::component::Linker<CallState>,
-    stop: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -86,12 +83,6 @@ impl std::fmt::Debug for PluginHost {
         f.debug_struct("PluginHost")
             .field("limits", &self.shared.limits)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for PluginHost {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -110,29 +101,26 @@ impl PluginHost {
         }
         let engine = Engine::new(&wasm).map_err(engine_error)?;
         let linker = call::linker(&engine).map_err(engine_error)?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            engine,
+            services: config.services,
+            limits: config.limits,
+        });
         // Epochs are wall-clock ticks: a guest that never returns is interrupted at the first
-        // tick past its deadline, whatever it is doing in wasm.
-        let ticker_engine = engine.clone();
-        let ticker_stop = stop.clone();
+        // tick past its deadline, whatever it is doing in wasm. The ticker lives as long as
+        // anything that can call a plugin (the host or any of its tools) does.
+        let ticking = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("sotto-plugin-epoch".into())
-            .spawn(move || {
-                while !ticker_stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(call::TICK);
-                    ticker_engine.increment_epoch();
+            .spawn(move || loop {
+                std::thread::sleep(call::TICK);
+                match ticking.upgrade() {
+                    Some(shared) => shared.engine.increment_epoch(),
+                    None => break,
                 }
             })
             .map_err(|e| LoadError::Engine(format!("cannot start the epoch ticker: {e}")))?;
-        Ok(PluginHost {
-            shared: Arc::new(Shared {
-                engine,
-                services: config.services,
-                limits: config.limits,
-            }),
-            linker,
-            stop,
-        })
+        Ok(PluginHost { shared, linker })
     }
 
     /// Loads the component at `path`: compiles it (or takes it from the cache), checks the

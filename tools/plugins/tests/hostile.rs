@@ -302,3 +302,12 @@ fn a_context_for_another_tool_is_refused() {
         matches!(result, Err(PluginCallError::Tool(ToolError::Failed(m))) if m.contains("cannot run"))
     );
 }
+
+#[test]
+fn tools_keep_their_deadline_after_the_host_is_dropped() {
+    let (host, _recorder, plugin) = load();
+    drop(host);
+    let failure = failure(call(&plugin, &Setup::new(), "hostile_loop", json!({})));
+    assert_eq!(failure, CallFailure::Timeout(Duration::from_millis(500)));
+    still_works(&plugin);
+}
