@@ -92,8 +92,13 @@ fn plan_prints_json_against_any_function_list() {
         );
     }
 
-    // With Sotto's tools: the documented JSON.
-    let output = fixture.sotto(&["plan", "--json", "set a timer for ten minutes"]);
+    // With Sotto's tools: the documented JSON (planned by the model, not the fast path).
+    let output = fixture.sotto(&[
+        "plan",
+        "--json",
+        "--no-fast-path",
+        "set a timer for ten minutes",
+    ]);
     assert!(
         output.status.success(),
         "{}",
@@ -108,6 +113,17 @@ fn plan_prints_json_against_any_function_list() {
     assert_eq!(steps[0]["deps"], Value::Array(vec![]));
     assert!(plan["elapsed_ms"].as_u64().unwrap() > 0);
     assert!(plan["first_step_ms"].as_u64().unwrap() <= plan["elapsed_ms"].as_u64().unwrap());
+    assert!(plan["fast_path"].is_null(), "{plan}");
+    // The same request on the fast path: the same call, from a template, without the model.
+    let output = fixture.sotto(&["plan", "--json", "set a timer for ten minutes"]);
+    assert!(output.status.success());
+    let fast: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(fast["steps"], plan["steps"], "{fast}");
+    assert!(
+        fast["fast_path"].as_str().unwrap().contains("timer"),
+        "{fast}"
+    );
+    assert_eq!(fast["generated_tokens"], 0, "{fast}");
 
     // A request no tool serves gives no tool steps.
     let output = fixture.sotto(&["plan", "--json", "book me a flight to Lisbon"]);
@@ -145,7 +161,7 @@ fn a_crashed_or_babbling_worker_is_a_clear_error() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let output = fixture
-            .command(&["plan", "set a timer for one minute"])
+            .command(&["plan", "--no-fast-path", "set a timer for one minute"])
             .env("SOTTO_LM_WORKER", script)
             .output()
             .unwrap();

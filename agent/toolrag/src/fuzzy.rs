@@ -85,6 +85,13 @@ impl Corrector {
                 }
             }
         }
+        // A dropped or doubled letter is the commonest slip: when one explains the word
+        // ("timr" -> "timer"), a changed letter ("timr" -> "time") is not also assumed.
+        let length = word.chars().count();
+        let changes_length = |id: &u32| self.entries[*id as usize].0.chars().count() != length;
+        if ids.iter().any(changes_length) {
+            ids.retain(changes_length);
+        }
         ids.sort_unstable();
         let mut terms: Vec<&str> = Vec::new();
         for id in ids {
