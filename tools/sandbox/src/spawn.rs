@@ -171,19 +171,13 @@ impl Launcher {
                 program: program.to_string(),
                 source,
             })?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let start = stderr
-            .char_indices()
-            .map(|(i, _)| i)
-            .find(|&i| stderr.len() - i <= STDERR_TAIL)
-            .unwrap_or(stderr.len());
         let stdout =
             String::from_utf8_lossy(&output.stdout[..output.stdout.len().min(STDOUT_HEAD)]);
         Ok(RunOutput {
             success: output.status.success(),
             code: output.status.code(),
             stdout: stdout.into_owned(),
-            stderr_tail: stderr[start..].trim().to_string(),
+            stderr_tail: stderr_tail(&output.stderr),
         })
     }
 }
@@ -311,19 +305,24 @@ impl Launcher {
                 seconds: timeout.as_secs(),
             })?
             .map_err(spawn_err)?;
-        let err = String::from_utf8_lossy(&err);
-        let start = err
-            .char_indices()
-            .map(|(i, _)| i)
-            .find(|&i| err.len() - i <= STDERR_TAIL)
-            .unwrap_or(err.len());
         Ok(RunOutput {
             success: status.success(),
             code: status.code(),
             stdout: String::from_utf8_lossy(&out).into_owned(),
-            stderr_tail: err[start..].trim().to_string(),
+            stderr_tail: stderr_tail(&err),
         })
     }
+}
+
+/// The last few KiB of a program's standard error (cut at a character boundary), trimmed.
+fn stderr_tail(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| text.len() - i <= STDERR_TAIL)
+        .unwrap_or(text.len());
+    text[start..].trim().to_string()
 }
 
 fn is_executable(path: &Path) -> bool {
