@@ -1,8 +1,10 @@
 //! What the tests of several crates share: where the real models the model manager fetched
 //! for the tests live, synthetic speech (espeak-ng, resampled by sox), and the word-level
-//! normalisation transcripts are compared with, and a private PulseAudio server ([`pulse`]) for
-//! tests that need a real microphone. A dev-dependency only; nothing ships it.
+//! normalisation transcripts are compared with, a private PulseAudio server ([`pulse`]) for
+//! tests that need a real microphone, and the WASM plugins built for the tests ([`guests`]). A dev-dependency only; nothing ships it.
 
+#[path = "guests.rs"]
+pub mod guests;
 #[path = "pulse.rs"]
 pub mod pulse;
 

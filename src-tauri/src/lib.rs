@@ -11,6 +11,7 @@ pub mod engines;
 pub mod listener;
 pub mod logging;
 pub mod planning;
+pub mod plugins;
 pub mod speech_sets;
 pub mod timekeeper;
 pub mod wer;

@@ -186,3 +186,50 @@ fn text_from_a_note_cannot_make_sotto_do_anything() {
         }
     }
 }
+
+/// Issue 6 end to end: an example plugin installed with the real CLI, a request the real
+/// planner routes to it, the plugin's tool run in wasmtime against the granted folder.
+#[test]
+fn a_request_reaches_an_installed_plugin() {
+    let fixture = Fixture::new().with_planner();
+    let todo = sotto_e2e::guests::wasm("sotto-plugin-todo");
+    let folder = tempfile::tempdir().unwrap();
+    let install = fixture.sotto(&[
+        "plugins",
+        "install",
+        "--yes",
+        "--folder",
+        folder.path().to_str().unwrap(),
+        "--write",
+        todo.to_str().unwrap(),
+    ]);
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+
+    let (output, json) = sotto_do(&fixture, &["--yes", "add buy oat milk to my todo list"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json["results"][0]["tool"], "todo_add", "{json}");
+    assert_eq!(json["results"][0]["ok"], true, "{json}");
+    let list = std::fs::read_to_string(folder.path().join("todo.txt")).unwrap();
+    assert!(list.to_lowercase().contains("oat milk"), "{list}");
+
+    // Reading it back goes through the plugin too, and the reply carries its answer.
+    let (output, json) = sotto_do(&fixture, &["what is on my todo list"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json["results"][0]["tool"], "todo_list", "{json}");
+    assert!(
+        json["reply"].as_str().unwrap_or("").contains("oat milk"),
+        "{json}"
+    );
+}

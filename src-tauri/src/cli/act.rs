@@ -47,13 +47,6 @@ pub struct DoArgs {
     pub json: bool,
 }
 
-/// The registry of every tool Sotto has.
-pub fn registry() -> Result<Registry> {
-    let mut registry = Registry::new();
-    sotto_builtins::register_all(&mut registry).context("the built-in tools do not register")?;
-    Ok(registry)
-}
-
 /// The user's stored grants, per tool.
 pub async fn grants(store: &Store) -> Result<Grants> {
     let records = store.all_tool_grants().await?;
@@ -100,7 +93,7 @@ pub async fn carry_out(
 ) -> Result<ExitCode> {
     let request = request.to_string();
     let store = app.store().await?;
-    let registry = Arc::new(registry()?);
+    let registry = Arc::new(crate::plugins::toolbox(app).await?.registry);
     let mut grants = grants(store).await?;
     if args.yes {
         // `--yes` stands in for the first-time question only: the policy still asks for

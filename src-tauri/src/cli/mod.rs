@@ -19,6 +19,7 @@ mod interactive;
 mod listen;
 pub(crate) mod models;
 pub(crate) mod plan;
+mod plugins;
 mod progress;
 mod speech;
 mod timers;
@@ -71,6 +72,11 @@ pub enum Command {
     Tools {
         #[command(subcommand)]
         command: tools::ToolsCommand,
+    },
+    /// Add tools as WASM plugins: install, list, enable, disable, update, remove.
+    Plugins {
+        #[command(subcommand)]
+        command: plugins::PluginsCommand,
     },
     /// Ring timers and reminders while no interactive session is open.
     Timers {
@@ -131,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
         Command::Listen(args) => listen::run(&app()?, args).await,
         Command::Tools { command } => tools::run(&app()?, command).await,
+        Command::Plugins { command } => plugins::run(&app()?, command).await,
         Command::Timers { command } => timers::run(&app()?, command).await,
         Command::Bench {
             command: BenchCommand::Asr(args),

@@ -87,10 +87,14 @@ pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
     let model = lm::choose_model(app, args.model.as_deref()).await?;
     let setup = match &args.tools {
         Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
-        None => PlannerSetup {
-            prefix_cache: Some(prefix_cache_file(app, &model)),
-            ..builtin_setup()?
-        },
+        None => {
+            // Built-ins plus the enabled plugins' tools.
+            let toolbox = crate::plugins::toolbox(app).await?;
+            PlannerSetup {
+                prefix_cache: Some(prefix_cache_file(app, &model)),
+                ..PlannerSetup::from_manifests(toolbox.registry.manifests())?
+            }
+        }
     };
     let mut setup = setup;
     if let Some(k) = args.top_k {

@@ -102,8 +102,8 @@ impl SettingArg {
 }
 
 pub async fn run(app: &App, command: ToolsCommand) -> Result<ExitCode> {
-    let tools = builtin_manifests();
-    // Look the tool up before opening the store: a typo needs no database.
+    // Built-ins and the enabled plugins' tools.
+    let tools = crate::plugins::toolbox(app).await?.manifests();
     let store = || app.store();
     match command {
         ToolsCommand::List { json } => list(store().await?, &tools, json).await?,
@@ -121,16 +121,6 @@ pub async fn run(app: &App, command: ToolsCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every built-in tool's manifest, sorted by name. Plugins (issue 6) will join them here.
-fn builtin_manifests() -> Vec<ToolManifest> {
-    let mut manifests: Vec<ToolManifest> = sotto_builtins::all()
-        .iter()
-        .map(|tool| tool.manifest().clone())
-        .collect();
-    manifests.sort_by(|a, b| a.name.cmp(&b.name));
-    manifests
 }
 
 fn find<'a>(tools: &'a [ToolManifest], name: &str) -> Result<&'a ToolManifest> {

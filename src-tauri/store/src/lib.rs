@@ -23,10 +23,12 @@ use sqlx::{Row, SqlitePool};
 
 mod grants;
 mod history;
+mod plugins;
 pub use grants::{
     CallAudit, CallAuditRecord, FolderGrantRecord, ToolGrantRecord, ToolSettingValue,
 };
 pub use history::{HistoryEntry, PlanDetail, ToolCallDetail, UtteranceDetail};
+pub use plugins::{NewPlugin, PluginRecord};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -140,6 +140,16 @@ impl InteractiveConfirmer {
         })
     }
 
+    /// Asks a yes/no question that is not about a tool call (installing a plugin). `yes` or
+    /// `y` is yes; anything else, including end of input, is no.
+    pub fn ask(&mut self, question: &str) -> Result<bool, ConfirmError> {
+        write!(self.writer, "{question} [yes/no] ")?;
+        self.writer.flush()?;
+        let mut answer = String::new();
+        self.reader.read_line(&mut answer)?;
+        Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    }
+
     /// Shows the request and waits for an answer. `yes` or `y` confirms; anything else
     /// (including end of input) declines, returning `None`.
     pub fn confirm(

@@ -115,8 +115,8 @@ async fn main() {
             json!({"name": "Ada"}),
         ),
         (
-            "plugin convert_units (mile -> km)",
-            convert.tool("convert_units").unwrap(),
+            "plugin convert_quantity (mile -> km)",
+            convert.tool("convert_quantity").unwrap(),
             json!({"value": 26.2, "from": "mile", "to": "km"}),
         ),
         (
@@ -143,7 +143,7 @@ async fn main() {
 
     // The same plugin call without the hop to a blocking thread: the store + instantiate +
     // call cost alone.
-    let tool = convert.tool("convert_units").unwrap();
+    let tool = convert.tool("convert_quantity").unwrap();
     let context = ToolContext::build(tool.manifest(), &sotto_host, &grants).unwrap();
     let args = json!({"value": 26.2, "from": "mile", "to": "km"});
     let mut samples = Vec::with_capacity(iterations);
@@ -152,5 +152,5 @@ async fn main() {
         std::hint::black_box(tool.call_blocking(&args, &context).unwrap());
         samples.push(started.elapsed());
     }
-    report("plugin convert_units, on the calling thread", samples);
+    report("plugin convert_quantity, on the calling thread", samples);
 }

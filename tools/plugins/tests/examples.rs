@@ -149,7 +149,7 @@ async fn converter_converts_units_and_currency_from_the_local_rates_file() {
     };
 
     let miles = call(
-        "convert_units",
+        "convert_quantity",
         json!({"value": 26.2, "from": "mile", "to": "km"}),
     )
     .await
@@ -157,14 +157,14 @@ async fn converter_converts_units_and_currency_from_the_local_rates_file() {
     assert!((miles.value["value"].as_f64().unwrap() - 42.1648128).abs() < 1e-9);
     assert_eq!(miles.summary, "26.2 mile is 42.1648 km.");
     let oven = call(
-        "convert_units",
+        "convert_quantity",
         json!({"value": 350, "from": "°F", "to": "°C"}),
     )
     .await
     .unwrap();
     assert!((oven.value["value"].as_f64().unwrap() - 176.666_666_7).abs() < 1e-6);
     let apples = call(
-        "convert_units",
+        "convert_quantity",
         json!({"value": 1, "from": "kg", "to": "km"}),
     )
     .await;
@@ -188,7 +188,7 @@ async fn converter_converts_units_and_currency_from_the_local_rates_file() {
 
     // Units need no grant at all; currency without its folder is a named denial.
     let bare = Setup::new();
-    let units = plugin.tool("convert_units").unwrap();
+    let units = plugin.tool("convert_quantity").unwrap();
     let context = bare.context(sotto_tools::Tool::manifest(&*units));
     assert!(sotto_tools::Tool::call(
         &*units,

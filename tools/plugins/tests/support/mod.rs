@@ -4,9 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sotto_plugins::{HostConfig, HostServices, HttpResponse, Limits, LogRecord, PluginHost};
@@ -14,55 +13,7 @@ use sotto_sandbox::HostEnv;
 use sotto_tools::policy::{FolderGrant, ToolGrants};
 use sotto_tools::{Capability, Host, ToolContext, ToolManifest};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Where the guests are built: `SOTTO_WASM_TARGET_DIR`, else `wasm-guests` beside the test
-/// binary's own target folder (`<target>/debug/deps/<test>`), which `tools/sdk/build-wasm`
-/// uses too when given the same `CARGO_TARGET_DIR`.
-fn guest_target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SOTTO_WASM_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.ancestors()
-        .nth(3)
-        .expect("test executable inside <target>/<profile>/deps")
-        .join("wasm-guests")
-}
-
-/// Builds the guest workspace for `wasm32-wasip2` (a no-op when it is up to date) and
-/// returns the folder holding the `.wasm` files.
-pub fn guests() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let target = guest_target_dir();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--locked", "--target", "wasm32-wasip2", "--workspace"])
-            .arg("--manifest-path")
-            .arg(repo_root().join("tools/sdk/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            // The outer cargo's settings are for the host build, not this one.
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .status()
-            .expect("run cargo to build the guest plugins");
-        assert!(
-            status.success(),
-            "building the guest plugins failed (is the wasm32-wasip2 target installed? .ci/setup adds it)"
-        );
-        target.join("wasm32-wasip2/release")
-    })
-}
-
-pub fn wasm(name: &str) -> PathBuf {
-    guests().join(format!("{}.wasm", name.replace('-', "_")))
-}
+pub use sotto_e2e::guests::{guests, wasm};
 
 /// What the plugins asked the desktop for, and everything they logged.
 #[derive(Default)]
@@ -115,7 +66,8 @@ pub fn test_limits() -> Limits {
 
 pub fn host_with(limits: Limits) -> (PluginHost, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let cache = guest_target_dir().join("wasmtime-cache");
+    // Beside the guests (`<target>/wasm-guests`), so it survives between runs.
+    let cache = guests().join("../../wasmtime-cache");
     let host = PluginHost::new(HostConfig {
         cache_dir: Some(cache),
         limits,

@@ -38,7 +38,7 @@ impl Tool for Units {
 
     fn info(&self) -> ToolInfo {
         ToolInfo::new(
-            "convert_units",
+            "convert_quantity",
             "Converts a quantity between units of length, mass, volume, temperature, speed or data size.",
             Risk::ReadOnly,
         )
