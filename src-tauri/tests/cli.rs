@@ -89,25 +89,6 @@ fn help_lists_every_command() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_fail() {
-    let home = Home::new();
-    let cases: &[&[&str]] = &[&["bench", "e2e"]];
-    for args in cases {
-        let output = home.run(args);
-        assert_eq!(output.status.code(), Some(3), "{args:?}");
-        assert!(
-            stderr(&output).contains("not built yet"),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stdout(&output).is_empty(),
-            "{args:?} must not print results"
-        );
-    }
-}
-
-#[test]
 fn config_show_and_init_use_sotto_home() {
     let home = Home::new();
     let shown = stdout(&home.run(&["config", "show"]));

@@ -3,15 +3,21 @@
 
 use sotto_ngram::{estimate_text, EstimateConfig, LanguageModel, Model};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+/// Found at run time: a test binary from a build cache shared with another checkout has that
+/// checkout's path compiled in, and cargo and nextest set the variable for every test run.
+fn fixtures() -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/tests/fixtures")
+}
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+    std::fs::read_to_string(format!("{}/{name}", fixtures())).unwrap()
 }
 
 #[test]
 fn scores_match_kenlm_on_the_same_arpa_file() {
-    let model = Model::read_arpa_file(format!("{FIXTURES}/commands.3.arpa")).unwrap();
+    let model = Model::read_arpa_file(format!("{}/commands.3.arpa", fixtures())).unwrap();
     let v = model.vocabulary();
     let recorded = fixture("kenlm-scores.tsv");
     let mut checked = 0;

@@ -12,6 +12,7 @@ use sotto_protocol::asr::AudioContext;
 use crate::app::{App, CATALOG_ENV};
 
 mod act;
+mod bench_e2e;
 mod config;
 mod eval_plan;
 mod history;
@@ -109,8 +110,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// Speech recognition: scaled audio context against the full 30 s window, in one run.
     Asr(speech::AsrRunArgs),
-    /// Speech to action, per stage.
-    E2e,
+    /// Speech to plan, per stage from the end of speech: the fast path against the
+    /// planner-only baseline, in one run.
+    E2e(bench_e2e::BenchE2eArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,8 +145,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: BenchCommand::Asr(args),
         } => speech::run(&app()?, args, &[AudioContext::Full, AudioContext::Scaled]).await,
         Command::Bench {
-            command: BenchCommand::E2e,
-        } => not_built("bench e2e", "the end-to-end pipeline (issue 9)"),
+            command: BenchCommand::E2e(args),
+        } => bench_e2e::run(&app()?, args).await,
         Command::Eval {
             command: EvalCommand::Asr(args),
         } => speech::run(&app()?, args, &[AudioContext::Scaled]).await,
@@ -152,12 +154,4 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: EvalCommand::Plan(args),
         } => eval_plan::run(&app()?, args).await,
     }
-}
-
-fn not_built(command: &str, arrives_with: &str) -> Result<ExitCode> {
-    eprintln!(
-        "sotto {command}: not built yet. It arrives with {arrives_with}; nothing was done.\n\
-         What works today: `sotto models`, `sotto history`, `sotto config`, and `sotto` alone."
-    );
-    Ok(ExitCode::from(NOT_BUILT))
 }

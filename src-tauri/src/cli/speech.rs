@@ -171,9 +171,18 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// The peak resident memory of process `pid` (Linux: VmHWM), in MB.
-fn peak_rss_mb(pid: u32) -> Option<f64> {
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmHWM:")
+}
+
+/// The resident memory of process `pid` now (Linux: VmRSS), in MB.
+pub fn rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmRSS:")
+}
+
+fn status_mb(pid: u32, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }

@@ -1,0 +1,295 @@
+//! `sotto bench e2e`: spoken commands in, plans out, timed per stage from the end of speech,
+//! with the fast path against the planner-only baseline in the same run.
+//!
+//! What is measured, per utterance, from the moment the utterance's audio is complete (the
+//! push-to-talk release; hands-free adds the configured hangover, printed beside the table):
+//! the final transcript (the warm `sotto-asr` worker), the tools retrieved, the first plan
+//! step parsed, and the plan complete. Tools are not run: the first step parsed is the moment
+//! the executor would start the first tool (it dispatches a parsed step in microseconds; the
+//! tools' own time is theirs, measured by `sotto do`). Both configurations plan the same
+//! transcripts; the transcript stage is measured once and shared.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::json;
+use sotto_protocol::asr::{AudioContext, DecodeOptions};
+
+use super::plan::{builtin_setup, engine, prefix_cache_file};
+use super::speech::{peak_rss_mb, percentile, rss_mb};
+use crate::app::App;
+use crate::engines::asr::{self, AsrEngine};
+use crate::engines::lm;
+use crate::planning::Planner;
+use crate::speech_sets;
+
+#[derive(Debug, Args)]
+pub struct BenchE2eArgs {
+    /// How many of the spoken commands (all 48 by default).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// The planner model (a catalog id); default: the configured or recommended one.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Print every utterance's transcript, route (fast path or model) and plan on stderr.
+    #[arg(long)]
+    pub each: bool,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One utterance through one configuration, in ms after the end of speech.
+#[derive(Debug, Clone)]
+struct Timing {
+    transcript: f64,
+    retrieved: f64,
+    first_step: Option<f64>,
+    done: f64,
+    fast: bool,
+}
+
+struct Utterance {
+    reference: String,
+    transcript: String,
+    transcript_ms: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
+    let scratch = tempfile::tempdir()?;
+    let mut clips = speech_sets::spoken_commands(scratch.path())?;
+    if let Some(limit) = args.limit {
+        clips.truncate(limit.max(1));
+    }
+
+    // Hear: the warm worker, as in a session; the first clip warms it outside the measure.
+    let asr_id = asr::choose_model(app, None).await?;
+    let vad = Some(asr::vad_model_file(app).await?);
+    let mut ears = AsrEngine::new(
+        asr::model_file(app, &asr_id).await?,
+        vad.clone(),
+        Duration::from_secs(600),
+    );
+    let options = DecodeOptions {
+        language: Some(app.settings.config.speech.language.clone()),
+        initial_prompt: asr::vocabulary_prompt(
+            app.settings
+                .config
+                .speech
+                .vocabulary
+                .iter()
+                .map(String::as_str),
+        ),
+        audio_context: AudioContext::Scaled,
+        beam_size: 1,
+    };
+    ears.transcribe(clips[0].samples.clone(), options.clone())
+        .await?;
+    let mut utterances = Vec::with_capacity(clips.len());
+    let mut endpoint_checks = Vec::new();
+    for clip in &clips {
+        // What hands-free listening runs every 200 ms: the VAD over the last 2 s.
+        let tail = clip.samples[clip.samples.len().saturating_sub(32_000)..].to_vec();
+        let started = Instant::now();
+        ears.detect_speech(tail).await?;
+        endpoint_checks.push(ms(started.elapsed()));
+        let started = Instant::now();
+        let transcript = ears
+            .transcribe(clip.samples.clone(), options.clone())
+            .await?;
+        utterances.push(Utterance {
+            reference: clip.reference.clone(),
+            transcript: transcript.text,
+            transcript_ms: ms(started.elapsed()),
+        });
+    }
+    let asr_peak = ears.pid().and_then(peak_rss_mb);
+
+    // Plan: one worker, the prompt cached; the two configurations differ only in whether
+    // the tools' templates may answer first.
+    let model = lm::choose_model(app, args.model.as_deref()).await?;
+    let cached = |fast_path: bool| -> Result<_> {
+        let mut setup = builtin_setup()?;
+        setup.prefix_cache = Some(prefix_cache_file(app, &model));
+        if !fast_path {
+            setup.fast_path = Default::default();
+        }
+        Ok(setup)
+    };
+    let mut planner = Planner::new(cached(true)?, engine(app, args.model.as_deref()).await?);
+    planner.plan("what time is it in Tokyo", |_| {}).await?;
+    let mut results: Vec<(&str, Vec<Timing>)> = Vec::new();
+    for (name, fast_path) in [("fast path + planner", true), ("planner only", false)] {
+        planner.set_setup(cached(fast_path)?);
+        let mut timings = Vec::with_capacity(utterances.len());
+        for u in &utterances {
+            let planned = planner.plan(&u.transcript, |_| {}).await?;
+            let after = |d: Duration| u.transcript_ms + ms(d);
+            timings.push(Timing {
+                transcript: u.transcript_ms,
+                retrieved: after(planned.retrieve),
+                first_step: planned.first_step.map(after),
+                done: after(planned.total),
+                fast: planned.fast_path.is_some(),
+            });
+            if args.each {
+                eprintln!(
+                    "{name:<20} {:>6.0} ms  {:<4} {:?} -> {}",
+                    after(planned.first_step.unwrap_or(planned.total)),
+                    if planned.fast_path.is_some() {
+                        "fast"
+                    } else {
+                        "lm"
+                    },
+                    u.transcript,
+                    planned.text.trim().replace('\n', "; ")
+                );
+            }
+        }
+        results.push((name, timings));
+    }
+    let lm_peak = planner.lm().pid().and_then(peak_rss_mb);
+    let own_peak = peak_rss_mb(std::process::id());
+    let hangover = app.settings.config.speech.hangover_ms;
+
+    // Idle: the workers unloaded (what their idle timeouts do), only the app resident. Then
+    // back to ready: a worker started and its model loaded by the next utterance, and the
+    // planner's cached prompt read back from disk by the next request.
+    drop(ears);
+    drop(planner);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_mb = rss_mb(std::process::id());
+    let started = Instant::now();
+    let mut ears = AsrEngine::new(
+        asr::model_file(app, &asr_id).await?,
+        vad,
+        Duration::from_secs(600),
+    );
+    ears.transcribe(clips[0].samples.clone(), options.clone())
+        .await?;
+    let hear_ready_ms = ms(started.elapsed());
+    let started = Instant::now();
+    let mut planner = Planner::new(cached(false)?, engine(app, args.model.as_deref()).await?);
+    planner.plan(&utterances[0].transcript, |_| {}).await?;
+    let plan_ready_ms = ms(started.elapsed());
+    drop((ears, planner));
+
+    if args.json {
+        let configs: Vec<_> = results
+            .iter()
+            .map(|(name, t)| {
+                json!({
+                    "config": name,
+                    "utterances": t.len(),
+                    "fast_path": t.iter().filter(|t| t.fast).count(),
+                    "stages_ms": stage_rows(t).into_iter().map(|(stage, v)| json!({
+                        "stage": stage, "n": v.len(),
+                        "p50": percentile(&v, 0.5), "p95": percentile(&v, 0.95),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "asr_model": asr_id, "planner_model": model,
+                "configs": configs,
+                "endpoint_check_ms_p50": percentile(&sorted(endpoint_checks.clone()), 0.5),
+                "hangover_ms": hangover,
+                "peak_mb": {"sotto": own_peak, "sotto-asr": asr_peak, "sotto-lm": lm_peak},
+                "idle_mb": idle_mb,
+                "ready_after_idle_ms": {"hear": hear_ready_ms, "plan": plan_ready_ms},
+                "transcripts": utterances.iter().map(|u| json!({"reference": u.reference, "transcript": u.transcript})).collect::<Vec<_>>(),
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "{} spoken commands (espeak-ng voices), {asr_id} (scaled context, greedy), {model}, \
+         {threads} cores; ms after the end of speech; tools not run (dry run)\n",
+        utterances.len()
+    );
+    println!(
+        "{:<34} {:>8} {:>8} {:>5}   {:>8} {:>8} {:>5}",
+        "stage", "p50", "p95", "n", "p50", "p95", "n"
+    );
+    println!("{:<34} {:>23}   {:>23}", "", results[0].0, results[1].0);
+    let rows: Vec<Vec<(&str, Vec<f64>)>> = results.iter().map(|(_, t)| stage_rows(t)).collect();
+    for (i, (stage, _)) in rows[0].iter().enumerate() {
+        let cell = |v: &Vec<f64>| {
+            if v.is_empty() {
+                format!("{:>8} {:>8} {:>5}", "-", "-", 0)
+            } else {
+                format!(
+                    "{:>8.0} {:>8.0} {:>5}",
+                    percentile(v, 0.5),
+                    percentile(v, 0.95),
+                    v.len()
+                )
+            }
+        };
+        println!(
+            "{stage:<34} {}   {}",
+            cell(&rows[0][i].1),
+            cell(&rows[1][i].1)
+        );
+    }
+    let fast = results[0].1.iter().filter(|t| t.fast).count();
+    println!(
+        "\nfast path answered {fast}/{} utterances; hands-free adds the {hangover} ms hangover \
+         (speech.hangover_ms) before the end of speech is known; one endpoint check (VAD over \
+         2 s) p50 {:.0} ms",
+        utterances.len(),
+        percentile(&sorted(endpoint_checks), 0.5)
+    );
+    let mb = |m: Option<f64>| m.map_or("?".into(), |m| format!("{m:.0} MB"));
+    println!(
+        "peak memory: sotto {}, sotto-asr {}, sotto-lm {}",
+        mb(own_peak),
+        mb(asr_peak),
+        mb(lm_peak)
+    );
+    println!(
+        "idle (workers unloaded): {} resident; back to ready: first transcript {hear_ready_ms:.0} ms, \
+         first plan {plan_ready_ms:.0} ms (worker start, model load, cached prompt from disk)",
+        mb(idle_mb)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Each stage's sorted latencies over `timings`.
+fn stage_rows(timings: &[Timing]) -> Vec<(&'static str, Vec<f64>)> {
+    let column = |f: &dyn Fn(&Timing) -> Option<f64>, only: &dyn Fn(&Timing) -> bool| {
+        sorted(timings.iter().filter(|t| only(t)).filter_map(f).collect())
+    };
+    let all = |_: &Timing| true;
+    vec![
+        ("transcript final", column(&|t| Some(t.transcript), &all)),
+        ("tools retrieved", column(&|t| Some(t.retrieved), &all)),
+        (
+            "first step = first tool start",
+            column(&|t| t.first_step, &all),
+        ),
+        (
+            "  on fast-path commands",
+            column(&|t| t.first_step, &|t| t.fast),
+        ),
+        (
+            "  on planner commands",
+            column(&|t| t.first_step, &|t| !t.fast),
+        ),
+        ("plan complete", column(&|t| Some(t.done), &all)),
+    ]
+}
