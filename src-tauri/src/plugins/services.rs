@@ -44,10 +44,6 @@ impl DesktopServices {
             ProgramRule::Named(vec![program.to_string()]),
         )
     }
-
-    fn wayland(&self) -> bool {
-        self.env.get("WAYLAND_DISPLAY").is_some()
-    }
 }
 
 /// Plugin text as a program argument: a leading `-` would read as an option.
@@ -86,18 +82,7 @@ impl HostServices for DesktopServices {
     }
 
     fn clipboard_read(&self) -> Result<String, String> {
-        let (program, args) = if self.wayland() {
-            ("wl-paste", vec![Arg::Fixed("--no-newline")])
-        } else {
-            (
-                "xclip",
-                vec![
-                    Arg::Fixed("-selection"),
-                    Arg::Fixed("clipboard"),
-                    Arg::Fixed("-o"),
-                ],
-            )
-        };
+        let (program, args) = sotto_builtins::clipboard_reader(&self.env);
         let out = self
             .runtime
             .block_on(self.launcher(program).run(program, &args, PROGRAM_TIMEOUT))
@@ -106,18 +91,7 @@ impl HostServices for DesktopServices {
     }
 
     fn clipboard_write(&self, text: &str) -> Result<(), String> {
-        let (program, args) = if self.wayland() {
-            ("wl-copy", vec![])
-        } else {
-            (
-                "xclip",
-                vec![
-                    Arg::Fixed("-selection"),
-                    Arg::Fixed("clipboard"),
-                    Arg::Fixed("-i"),
-                ],
-            )
-        };
+        let (program, args) = sotto_builtins::clipboard_writer(&self.env);
         let out = self
             .runtime
             .block_on(

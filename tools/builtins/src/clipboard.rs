@@ -9,7 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sotto_sandbox::{Arg, Launcher};
+use sotto_sandbox::{Arg, HostEnv};
 use sotto_tools::{
     Capability, Example, Reply, Risk, SpawnScope, ToolContext, ToolError, ToolInfo, TypedTool,
 };
@@ -25,8 +25,41 @@ fn capabilities() -> Vec<Capability> {
     caps
 }
 
-fn wayland(launcher: &Launcher) -> bool {
-    launcher.env().get("WAYLAND_DISPLAY").is_some()
+fn wayland(env: &HostEnv) -> bool {
+    env.get("WAYLAND_DISPLAY").is_some()
+}
+
+/// The program (and its arguments) that prints the clipboard's text in this session:
+/// `wl-paste` on Wayland, else `xclip`. Shared with the plugin host's clipboard service.
+pub fn clipboard_reader(env: &HostEnv) -> (&'static str, Vec<Arg>) {
+    if wayland(env) {
+        ("wl-paste", vec![Arg::Fixed("--no-newline")])
+    } else {
+        (
+            "xclip",
+            vec![
+                Arg::Fixed("-selection"),
+                Arg::Fixed("clipboard"),
+                Arg::Fixed("-o"),
+            ],
+        )
+    }
+}
+
+/// The program (and its arguments) that takes the clipboard's new text on standard input.
+pub fn clipboard_writer(env: &HostEnv) -> (&'static str, Vec<Arg>) {
+    if wayland(env) {
+        ("wl-copy", vec![])
+    } else {
+        (
+            "xclip",
+            vec![
+                Arg::Fixed("-selection"),
+                Arg::Fixed("clipboard"),
+                Arg::Fixed("-i"),
+            ],
+        )
+    }
 }
 
 fn failed(program: &str, detail: String) -> ToolError {
@@ -80,18 +113,7 @@ impl TypedTool for ClipboardRead {
         context: &ToolContext,
     ) -> Result<Reply<ClipboardText>, ToolError> {
         let launcher = context.launcher("xclip")?;
-        let (program, args): (&str, Vec<Arg>) = if wayland(launcher) {
-            ("wl-paste", vec![Arg::Fixed("--no-newline")])
-        } else {
-            (
-                "xclip",
-                vec![
-                    Arg::Fixed("-selection"),
-                    Arg::Fixed("clipboard"),
-                    Arg::Fixed("-o"),
-                ],
-            )
-        };
+        let (program, args) = clipboard_reader(launcher.env());
         let out = launcher.run(program, &args, TIMEOUT).await?;
         if !out.success {
             // An empty clipboard is not an error for the user.
@@ -168,18 +190,7 @@ impl TypedTool for ClipboardWrite {
         context: &ToolContext,
     ) -> Result<Reply<ClipboardWritten>, ToolError> {
         let launcher = context.launcher("xclip")?;
-        let (program, program_args): (&str, Vec<Arg>) = if wayland(launcher) {
-            ("wl-copy", vec![])
-        } else {
-            (
-                "xclip",
-                vec![
-                    Arg::Fixed("-selection"),
-                    Arg::Fixed("clipboard"),
-                    Arg::Fixed("-i"),
-                ],
-            )
-        };
+        let (program, program_args) = clipboard_writer(launcher.env());
         // xclip stays behind to serve the selection; `feed` waits only for the program.
         let out = launcher
             .feed(program, &program_args, args.text.as_bytes(), TIMEOUT)

@@ -58,7 +58,7 @@ pub use apps::OpenApp;
 pub use audio::{parse_mute, parse_percent, Volume, VolumeAction};
 pub use calc::{evaluate, format_number, Calculator};
 pub use calendar::{parse_events, CalendarAdd, CalendarExport, CalendarList};
-pub use clipboard::{ClipboardRead, ClipboardWrite};
+pub use clipboard::{clipboard_reader, clipboard_writer, ClipboardRead, ClipboardWrite};
 pub use contacts::{parse_vcards, ContactLookup, ContactsImport};
 pub use datetime::DateTime;
 pub use documents::{DocumentSummary, SummarizeDocument};

@@ -1,6 +1,6 @@
 //! `type_text`: dictation, typing text into whatever window has the keyboard focus.
 //!
-//! X11: `xdotool type --clearmodifiers --delay 12 --file -` (Debian `xdotool`; 50 ms for text
+//! X11: `xdotool type --clearmodifiers --delay 12 --file -` (Debian `xdotool`; 80 ms for text
 //! beyond ASCII, see `REMAP_DELAY`). Wayland
 //! (`WAYLAND_DISPLAY` set, as the clipboard tools decide): `wtype -d 12 -` (compositors with
 //! the virtual-keyboard protocol: Sway, Hyprland, ...), falling back to `ydotool type --file -`
@@ -37,7 +37,7 @@ use sotto_tools::{
 };
 
 /// Longest text one call types: a dictated paragraph. At 12 ms a key that is under half a
-/// minute of typing (under two minutes at 50 ms), during which the user cannot use their
+/// minute of typing (under three minutes at 80 ms), during which the user cannot use their
 /// keyboard safely.
 pub const MAX_TYPED_CHARS: usize = 2000;
 /// Milliseconds between keystrokes for text on a US keyboard (ASCII): xdotool's own default,
@@ -47,15 +47,17 @@ const ASCII_DELAY: &str = "12";
 /// `€`) by binding it to a spare key, pressing that key and unbinding it again; an
 /// application that reads the new keymap only after the unbinding receives nothing. At 12 ms
 /// a busy machine lost about one such letter in ten (an xterm under Xvfb, load 10 on two
-/// cores); at 40 ms none of fifty, and 50 leaves a margin. The pause is only paid for texts that need it.
-const REMAP_DELAY: &str = "50";
+/// cores); at 40 ms none of fifty, but at 50 ms a full test run still lost one `ï` once (load
+/// about 5, beside a speech model's test). 80 ms: a 2,000-character text then takes under
+/// three minutes. The pause is only paid for texts that need it.
+const REMAP_DELAY: &str = "80";
 
 /// The keystroke delay for `text`, as xdotool's argument and in milliseconds.
 fn key_delay(text: &str) -> (&'static str, u64) {
     if text.is_ascii() {
         (ASCII_DELAY, 12)
     } else {
-        (REMAP_DELAY, 50)
+        (REMAP_DELAY, 80)
     }
 }
 
