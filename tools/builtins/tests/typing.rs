@@ -144,7 +144,7 @@ async fn the_text_goes_on_stdin_never_in_argv() {
     // Letters beyond ASCII are typed more slowly (see `REMAP_DELAY` in the tool).
     for (text, delay) in [
         ("-rf --help $(id) ; x", "12"),
-        ("-rf --help $(id) ; é", "50"),
+        ("-rf --help $(id) ; é", "80"),
     ] {
         let out = world
             .call("type_text", json!({"text": text}))
