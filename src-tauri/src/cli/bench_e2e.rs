@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use sotto_protocol::asr::{AudioContext, DecodeOptions};
 
 use super::plan::{builtin_setup, engine, prefix_cache_file};
 use super::speech::{peak_rss_mb, percentile, rss_mb};
@@ -76,19 +75,7 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
         vad.clone(),
         Duration::from_secs(600),
     );
-    let options = DecodeOptions {
-        language: Some(app.settings.config.speech.language.clone()),
-        initial_prompt: asr::vocabulary_prompt(
-            app.settings
-                .config
-                .speech
-                .vocabulary
-                .iter()
-                .map(String::as_str),
-        ),
-        audio_context: AudioContext::Scaled,
-        beam_size: 1,
-    };
+    let options = asr::live_options(app);
     ears.transcribe(clips[0].samples.clone(), options.clone())
         .await?;
     let mut utterances = Vec::with_capacity(clips.len());

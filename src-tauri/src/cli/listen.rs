@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Args;
 use sotto_audio::CaptureConfig;
-use sotto_protocol::asr::{AudioContext, DecodeOptions};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
@@ -89,12 +88,7 @@ pub async fn run(app: &App, args: ListenArgs) -> Result<ExitCode> {
         },
         partial_every: (speech.partials && !args.no_partials)
             .then_some(Duration::from_millis(1000)),
-        options: DecodeOptions {
-            language: Some(speech.language.clone()),
-            initial_prompt: asr::vocabulary_prompt(speech.vocabulary.iter().map(String::as_str)),
-            audio_context: AudioContext::Scaled,
-            beam_size: 1,
-        },
+        options: asr::live_options(app),
         recordings_dir: (speech.keep_recordings && !args.no_recording)
             .then(|| app.settings.recordings_dir.clone()),
         model_id: id.clone(),

@@ -134,12 +134,22 @@ struct Candidate {
     plugin: Plugin,
 }
 
-async fn read_candidate(host: &Arc<PluginHost>, path: &Path) -> Result<Candidate> {
+/// The component `path` names, canonical, and its bytes.
+async fn read_component(path: &Path) -> Result<(PathBuf, Vec<u8>)> {
     let file = component_file(path)?;
     let file = file.canonicalize().unwrap_or(file);
     let bytes = tokio::fs::read(&file)
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok((file, bytes))
+}
+
+/// Loads (and so checks) a component already read; compiling runs off the async threads.
+async fn load_candidate(
+    host: &Arc<PluginHost>,
+    file: PathBuf,
+    bytes: Vec<u8>,
+) -> Result<Candidate> {
     let sha256 = sha256_hex(&bytes);
     let plugin = {
         let (host, path, bytes) = (host.clone(), file.clone(), bytes.clone());
@@ -283,7 +293,8 @@ fn new_plugin(candidate: &Candidate, folders: Vec<(String, String, bool)>) -> Ne
 
 async fn install(app: &App, store: &Store, args: InstallArgs) -> Result<ExitCode> {
     let host = Arc::new(plugins::host(app)?);
-    let candidate = read_candidate(&host, &args.path).await?;
+    let (file, bytes) = read_component(&args.path).await?;
+    let candidate = load_candidate(&host, file, bytes).await?;
     let id = candidate.plugin.meta().id.clone();
     if store.plugin(&id).await?.is_some() {
         bail!("a plugin `{id}` is already installed; `sotto plugins update {id} --from {}` installs this version", args.path.display());
@@ -388,11 +399,9 @@ async fn update(app: &App, store: &Store, args: UpdateArgs) -> Result<ExitCode> 
         .from
         .clone()
         .unwrap_or_else(|| PathBuf::from(&record.source));
-    let file = component_file(&source)
-        .with_context(|| format!("cannot update `{}` from {}", record.id, source.display()))?;
-    let bytes = tokio::fs::read(&file)
+    let (file, bytes) = read_component(&source)
         .await
-        .with_context(|| format!("cannot read {}", file.display()))?;
+        .with_context(|| format!("cannot update `{}` from {}", record.id, source.display()))?;
     let installed = installed_file(app, &record.id);
     if sha256_hex(&bytes) == record.sha256 {
         // The version the user approved: restoring a changed or missing copy needs no new yes.
@@ -409,11 +418,11 @@ async fn update(app: &App, store: &Store, args: UpdateArgs) -> Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     let host = Arc::new(plugins::host(app)?);
-    let candidate = read_candidate(&host, &file).await?;
+    let candidate = load_candidate(&host, file, bytes).await?;
     if candidate.plugin.meta().id != record.id {
         bail!(
             "{} is plugin `{}`, not `{}`",
-            file.display(),
+            candidate.file.display(),
             candidate.plugin.meta().id,
             record.id
         );

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sotto_models::{InstallState, Task};
-use sotto_protocol::asr::{AsrRequest, AsrResponse, DecodeOptions, Pcm, SpeechSegment, Transcript};
+use sotto_protocol::asr::{
+    AsrRequest, AsrResponse, AudioContext, DecodeOptions, Pcm, SpeechSegment, Transcript,
+};
 use sotto_protocol::client::{Supervisor, WorkerSpec};
 
 use crate::app::App;
@@ -89,6 +91,18 @@ pub async fn vad_model_file(app: &App) -> Result<PathBuf> {
         crate::cli::models::fetch(app, std::slice::from_ref(&id), false).await?;
     }
     Ok(app.models.installed_path(&id)?)
+}
+
+/// How a live session decodes: the configured language and vocabulary, the context scaled to
+/// the utterance, greedy. `listen` uses it, and `bench e2e` measures exactly it.
+pub fn live_options(app: &App) -> DecodeOptions {
+    let speech = &app.settings.config.speech;
+    DecodeOptions {
+        language: Some(speech.language.clone()),
+        initial_prompt: vocabulary_prompt(speech.vocabulary.iter().map(String::as_str)),
+        audio_context: AudioContext::Scaled,
+        beam_size: 1,
+    }
 }
 
 /// Whisper's prompt for the words recognition should favour, or `None` for an empty list.

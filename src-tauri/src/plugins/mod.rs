@@ -5,7 +5,7 @@
 
 pub mod services;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -57,12 +57,6 @@ pub fn host(app: &App) -> Result<PluginHost> {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Loads a component from `path` off the async threads (compiling can take a second).
-pub async fn load(host: &Arc<PluginHost>, path: &Path) -> Result<Plugin> {
-    let (host, path) = (host.clone(), path.to_path_buf());
-    Ok(tokio::task::spawn_blocking(move || host.load(&path)).await??)
 }
 
 /// The built-in tools plus the enabled plugins' tools.
