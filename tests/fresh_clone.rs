@@ -27,6 +27,8 @@ fn the_start_command_works_from_a_fresh_clone() {
     let mut command = Command::new(clone.join(".ci/start"));
     command
         .env("SOTTO_HOME", &home)
+        // The command line's session (a desktop session would open the app instead).
+        .env("SOTTO_START", "cli")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

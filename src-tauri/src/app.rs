@@ -22,7 +22,12 @@ impl App {
     /// Loads settings and the catalog. The database is opened on first use, so commands that
     /// do not need it (`models path`) work even when it is damaged.
     pub fn load(catalog_override: Option<&Path>) -> Result<App> {
-        let settings = Settings::load()?;
+        App::from_settings(Settings::load()?, catalog_override)
+    }
+
+    /// From settings resolved elsewhere (a test's private home, without touching the
+    /// process environment).
+    pub fn from_settings(settings: Settings, catalog_override: Option<&Path>) -> Result<App> {
         let catalog = match catalog_override {
             Some(path) => {
                 let text = std::fs::read_to_string(path)

@@ -1,4 +1,4 @@
-//! Sotto, the application: the services the CLI and (later) the desktop shell share, and the
+//! Sotto, the application: the services the CLI and the desktop shell share, and the
 //! command line itself.
 //!
 //! Only this crate wires the other crates together: configuration ([`sotto_config`]), the
@@ -12,6 +12,7 @@ pub mod listener;
 pub mod logging;
 pub mod planning;
 pub mod plugins;
+pub mod requests;
 pub mod speech_sets;
 pub mod timekeeper;
 pub mod wer;

@@ -19,7 +19,7 @@ mod history;
 mod interactive;
 mod listen;
 pub(crate) mod models;
-pub(crate) mod plan;
+pub mod plan;
 mod plugins;
 mod progress;
 mod speech;

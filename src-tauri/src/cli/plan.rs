@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
-use sotto_planner::plan::Step;
 use sotto_planner::Functions;
 
 use crate::app::App;
@@ -130,21 +129,7 @@ pub async fn run(app: &App, args: PlanArgs) -> Result<ExitCode> {
 }
 
 /// One step as JSON; `$N` arguments are written as the string "$N".
-pub fn step_json(step: &Step) -> Value {
-    let args: serde_json::Map<String, Value> = match &step.action {
-        sotto_planner::Action::Call { args, .. } => args
-            .iter()
-            .map(|(name, arg)| (name.clone(), arg.to_json_with_ref_strings()))
-            .collect(),
-        sotto_planner::Action::Reply { .. } => serde_json::Map::new(),
-    };
-    json!({
-        "id": step.id,
-        "tool": step.function(),
-        "args": args,
-        "deps": step.deps(),
-    })
-}
+pub use crate::requests::step_json;
 
 pub fn planned_json(planned: &Planned) -> Value {
     json!({

@@ -4,7 +4,8 @@
 //! [`InteractiveConfirmer`], which asks on a real terminal it opens itself (`/dev/tty` by
 //! default) and refuses anything that is not a terminal: a transcript, piped input, a file or
 //! a tool's output has no way to produce the value, so it cannot say "yes" on the user's
-//! behalf. (The desktop app will add its own constructor here, fed by a click in its window.)
+//! behalf. The desktop app's dialog is the other way in ([`Confirmation::given_in_window`]),
+//! called only by the handler of that dialog's buttons and keys.
 //! Each confirmation is bound to one call's id, tool and arguments; [`crate::authorize`]
 //! refuses it for any other call.
 //!
@@ -21,12 +22,15 @@ use crate::registry::ValidCall;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfirmedBy {
     Terminal,
+    /// A click or key press in the confirmation dialog of Sotto's own window.
+    Window,
 }
 
 impl ConfirmedBy {
     pub fn as_str(self) -> &'static str {
         match self {
             ConfirmedBy::Terminal => "terminal",
+            ConfirmedBy::Window => "window",
         }
     }
 }
@@ -46,6 +50,17 @@ impl Confirmation {
     pub fn by(&self) -> ConfirmedBy {
         self.by
     }
+
+    /// The user's "yes" to exactly `request`, given in Sotto's window: the desktop shell calls
+    /// this from the handler of its dialog's Allow buttons, and from nowhere else. The
+    /// dialog is reached only through a question the executor asked (a per-question random
+    /// id), so neither a transcript nor a tool's output can answer it; audio alone never can.
+    pub fn given_in_window(request: &ConfirmationRequest) -> Confirmation {
+        Confirmation {
+            fingerprint: request.fingerprint,
+            by: ConfirmedBy::Window,
+        }
+    }
 }
 
 /// What the user is asked about: the tool, its exact arguments, and why Sotto asks.
@@ -58,6 +73,10 @@ pub struct ConfirmationRequest {
     /// The arguments exactly as the tool will receive them, pretty-printed JSON.
     pub arguments: String,
     pub reason: String,
+    /// Whether the tool's setting could stop this question: allowing the tool for good
+    /// answers a first-time or every-time question, never one for sending, destroying,
+    /// running commands or arguments taken from another tool's output.
+    pub setting_decides: bool,
 }
 
 impl ConfirmationRequest {
@@ -71,6 +90,7 @@ impl ConfirmationRequest {
             arguments: serde_json::to_string_pretty(call.args())
                 .unwrap_or_else(|_| call.args().to_string()),
             reason: reason.describe(),
+            setting_decides: reason.setting_decides(),
         }
     }
 

@@ -151,6 +151,14 @@ pub enum AskReason {
     FirstTime,
 }
 
+impl AskReason {
+    /// Whether the tool's setting is what asks (so "always allow this tool" would answer it
+    /// from now on), rather than a rule no setting relaxes.
+    pub fn setting_decides(self) -> bool {
+        matches!(self, AskReason::UserAsksEveryTime | AskReason::FirstTime)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
     Blocked,

@@ -1,0 +1,318 @@
+//! The desktop's assistant without its window: real planner model, real SQLite file, real
+//! tools in a private home; the window's side is a recorder that answers questions the way
+//! the dialog's buttons do (the WebDriver test drives the real window).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sotto_desktop::ui::Ui;
+use sotto_desktop::Assistant;
+use sotto_executor::CancellationToken;
+use sotto_window_api::{
+    AssistantState, ConfirmAnswer, ConfirmClosed, ConfirmPrompt, ConfirmReply, RequestUpdate,
+    StatusView,
+};
+use tokio::sync::mpsc;
+
+#[derive(Default)]
+struct Recorder {
+    states: Mutex<Vec<AssistantState>>,
+    updates: Mutex<Vec<RequestUpdate>>,
+    closed: Mutex<Vec<ConfirmClosed>>,
+    prompts: Mutex<Option<mpsc::UnboundedSender<ConfirmPrompt>>>,
+}
+
+impl Ui for Recorder {
+    fn status(&self, status: &StatusView) {
+        self.states.lock().unwrap().push(status.state);
+    }
+    fn request(&self, update: &RequestUpdate) {
+        self.updates.lock().unwrap().push(update.clone());
+    }
+    fn confirm(&self, prompt: &ConfirmPrompt) {
+        if let Some(tx) = self.prompts.lock().unwrap().as_ref() {
+            let _ = tx.send(prompt.clone());
+        }
+    }
+    fn confirm_closed(&self, closed: &ConfirmClosed) {
+        self.closed.lock().unwrap().push(closed.clone());
+    }
+}
+
+struct Fixture {
+    home: tempfile::TempDir,
+    recorder: Arc<Recorder>,
+    assistant: Arc<Assistant>,
+    prompts: mpsc::UnboundedReceiver<ConfirmPrompt>,
+}
+
+fn test_models_dir() -> PathBuf {
+    std::env::var_os("SOTTO_TEST_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| directories_home().join(".cache/sotto-dev/models"))
+}
+
+fn directories_home() -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/root")))
+}
+
+impl Fixture {
+    fn new(confirm_timeout: Duration) -> Fixture {
+        // The planner worker sits beside the app in the target folder, not beside this test.
+        let exe = std::env::current_exe().unwrap();
+        let worker = exe.parent().unwrap().parent().unwrap().join("sotto-lm");
+        assert!(
+            worker.is_file(),
+            "{} missing: build the workspace first",
+            worker.display()
+        );
+        std::env::set_var("SOTTO_LM_WORKER", &worker);
+        let home = tempfile::tempdir().unwrap();
+        let models = test_models_dir();
+        assert!(
+            models.join("qwen2.5-coder-0.5b-instruct-q4_k_m").is_dir(),
+            "test models missing in {}: run .ci/test",
+            models.display()
+        );
+        let home_path = home.path().to_path_buf();
+        let settings = sotto_config::Settings::load_with(|key| match key {
+            "SOTTO_HOME" => Some(home_path.clone().into()),
+            "SOTTO_MODELS_DIR" => Some(models.clone().into()),
+            _ => None,
+        })
+        .unwrap();
+        let app = sotto::app::App::from_settings(settings, None).unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let (tx, prompts) = mpsc::unbounded_channel();
+        *recorder.prompts.lock().unwrap() = Some(tx);
+        let assistant = Assistant::with_timeout(app, recorder.clone(), confirm_timeout);
+        Fixture {
+            home,
+            recorder,
+            assistant,
+            prompts,
+        }
+    }
+
+    fn timers(&self) -> usize {
+        count_json(&self.home.path().join("data/timers"))
+    }
+
+    /// Runs `text`, answering its one question with `answer` as the dialog would.
+    async fn run_answering(
+        &mut self,
+        text: &str,
+        answer: ConfirmAnswer,
+    ) -> sotto::requests::Outcome {
+        let assistant = Arc::clone(&self.assistant);
+        let text = text.to_string();
+        let running =
+            tokio::spawn(async move { assistant.run(&text, CancellationToken::new()).await });
+        let prompt = tokio::time::timeout(Duration::from_secs(120), self.prompts.recv())
+            .await
+            .expect("a question within two minutes")
+            .unwrap();
+        assert_eq!(prompt.tool, "timer_start");
+        assert!(prompt.arguments.contains('5'), "{}", prompt.arguments);
+        assert_eq!(self.assistant.confirmations.pending(), vec![prompt.clone()]);
+        self.assistant
+            .confirmations
+            .answer(&ConfirmReply {
+                id: prompt.id.clone(),
+                answer,
+            })
+            .unwrap();
+        // Answered once: the same id cannot answer again.
+        assert!(self
+            .assistant
+            .confirmations
+            .answer(&ConfirmReply {
+                id: prompt.id,
+                answer
+            })
+            .is_err());
+        running.await.unwrap().unwrap()
+    }
+}
+
+fn count_json(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_confirms_denies_and_remembers() {
+    let mut fixture = Fixture::new(Duration::from_secs(60));
+
+    // Deny: nothing is set, the run says it was declined.
+    let outcome = fixture
+        .run_answering("set a timer for 5 minutes", ConfirmAnswer::Deny)
+        .await;
+    assert!(!outcome.succeeded());
+    assert_eq!(outcome.results[0]["ok"], false, "{:?}", outcome.results);
+    assert_eq!(fixture.timers(), 0);
+
+    // Allow once: set, approved by the window (and, the tool asking only the first time, it
+    // will not ask again).
+    let outcome = fixture
+        .run_answering("set a timer for 5 minutes", ConfirmAnswer::AllowOnce)
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.results);
+    assert_eq!(
+        outcome.results[0]["approval"], "user:window",
+        "{:?}",
+        outcome.results
+    );
+    assert_eq!(fixture.timers(), 1);
+
+    // The history shows both, newest first, with the audited decision.
+    let rows = fixture.assistant.history(None, 10).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].status, "done");
+    assert_eq!(rows[1].status, "failed");
+    let detail = fixture.assistant.history_detail(rows[0].id).await.unwrap();
+    assert_eq!(detail.plans[0].calls[0].tool, "timer_start");
+    assert_eq!(detail.plans[0].calls[0].decision, "confirmed");
+
+    // The user makes the tool ask every time; "Always for this tool" then answers and is
+    // remembered, so the next one runs without a question.
+    fixture
+        .assistant
+        .app()
+        .store()
+        .await
+        .unwrap()
+        .set_tool_setting(
+            "timer_start",
+            Some(sotto_store::ToolSettingValue::AlwaysAsk),
+        )
+        .await
+        .unwrap();
+    let outcome = fixture
+        .run_answering("set a timer for 5 minutes", ConfirmAnswer::AlwaysForTool)
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.results);
+    let tools = fixture.assistant.tools().await.unwrap();
+    let timer = tools.iter().find(|t| t.name == "timer_start").unwrap();
+    assert_eq!((timer.setting.as_str(), timer.set_by_user), ("allow", true));
+    let outcome = fixture
+        .assistant
+        .run("set a timer for 5 minutes", CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(outcome.succeeded(), "{:?}", outcome.results);
+    assert!(
+        fixture.prompts.try_recv().is_err(),
+        "asked again after Always"
+    );
+    assert_eq!(fixture.timers(), 3);
+
+    // Every question was closed with its answer; the tray went through the states.
+    let closed = fixture.recorder.closed.lock().unwrap().clone();
+    let answers: Vec<_> = closed.iter().map(|c| c.answer).collect();
+    assert_eq!(
+        answers,
+        vec![
+            Some(ConfirmAnswer::Deny),
+            Some(ConfirmAnswer::AllowOnce),
+            Some(ConfirmAnswer::AlwaysForTool)
+        ]
+    );
+    let states = fixture.recorder.states.lock().unwrap().clone();
+    assert!(
+        states.contains(&AssistantState::NeedsConfirmation),
+        "{states:?}"
+    );
+    assert_eq!(states.last(), Some(&AssistantState::Idle), "{states:?}");
+    assert_eq!(fixture.assistant.status().state, AssistantState::Idle);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_question_is_a_no() {
+    let mut fixture = Fixture::new(Duration::from_secs(1));
+    let outcome = fixture
+        .assistant
+        .run("set a timer for 5 minutes", CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(fixture.prompts.try_recv().is_ok(), "it asked");
+    assert!(!outcome.succeeded());
+    assert_eq!(fixture.timers(), 0);
+    let closed = fixture.recorder.closed.lock().unwrap().clone();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].answer, None, "timed out, not answered");
+    assert!(fixture.assistant.confirmations.pending().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_streams_to_the_window_through_the_model() {
+    let fixture = Fixture::new(Duration::from_secs(5));
+    // Not a template: the real planner model writes this plan.
+    fixture
+        .assistant
+        .submit("what is 17 times 23".into())
+        .unwrap();
+    // One request at a time: a second is refused while the first runs.
+    assert!(fixture.assistant.submit("what time is it".into()).is_err());
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let done = loop {
+        let done = fixture
+            .recorder
+            .updates
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|u| matches!(u, RequestUpdate::Done { .. } | RequestUpdate::Failed { .. }))
+            .cloned();
+        if let Some(done) = done {
+            break done;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer in 3 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let RequestUpdate::Done { reply, ok, .. } = done else {
+        panic!("failed: {done:?}");
+    };
+    assert!(ok && reply.contains("391"), "{reply}");
+    let updates = fixture.recorder.updates.lock().unwrap().clone();
+    let kinds: Vec<&str> = updates
+        .iter()
+        .map(|u| match u {
+            RequestUpdate::Recorded { .. } => "recorded",
+            RequestUpdate::Planned { .. } => "planned",
+            RequestUpdate::Started { .. } => "started",
+            RequestUpdate::Finished { .. } => "finished",
+            RequestUpdate::Skipped { .. } => "skipped",
+            RequestUpdate::Replanning { .. } => "replanning",
+            RequestUpdate::Done { .. } => "done",
+            RequestUpdate::Failed { .. } => "failed",
+        })
+        .collect();
+    assert_eq!(kinds.first(), Some(&"recorded"), "{kinds:?}");
+    let planned = kinds
+        .iter()
+        .position(|k| *k == "planned")
+        .expect("a planned step");
+    let finished = kinds
+        .iter()
+        .position(|k| *k == "finished")
+        .expect("a finished step");
+    assert!(planned < finished, "{kinds:?}");
+    // Done after the request ended: the next one is accepted.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    fixture.assistant.submit("what is 2 plus 2".into()).unwrap();
+    fixture.assistant.cancel();
+}

@@ -1,0 +1,355 @@
+//! The real app in a real window: `sotto-desktop` under a private X server (Xvfb) and D-Bus
+//! session, driven through WebDriver (tauri-driver in front of Debian's WebKitWebDriver) as a
+//! person would: type a request, answer the confirmation dialog, see the tool's effect on
+//! disk and the row in the history. Screenshots of each state are saved (the path is
+//! printed). Real planner model, real SQLite file, real tools in a private home.
+
+#[path = "../../../tools/builtins/tests/support/dbus.rs"]
+mod dbus;
+#[path = "../../../tools/builtins/tests/support/xvfb.rs"]
+mod xvfb;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+struct Driver {
+    http: reqwest::Client,
+    session: String,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Driver {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let json: Value = response.json().await.unwrap();
+        json["value"].clone()
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<String> {
+        let value = self
+            .call(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        value
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_object()?.values().next()?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The first element matching `css`, waiting up to `timeout` for it.
+    async fn wait_for(&self, css: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(element) = self.find_all(css).await.into_iter().next() {
+                return element;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("timeout").await;
+                panic!(
+                    "no {css} after {timeout:?}; screenshot in {}",
+                    self.shots.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the element `css` shows text that `ok` accepts; returns that text.
+    async fn wait_text(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            if let Some(element) = self.find_all(css).await.into_iter().next() {
+                last = self.text(&element).await;
+                if ok(&last) {
+                    return last;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot("timeout").await;
+                panic!("{css} never showed the expected text; last: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn text(&self, element: &str) -> String {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{element}/text"),
+                None,
+            )
+            .await;
+        value.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn click(&self, element: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, element: &str, text: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn script(&self, body: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": body, "args": []})),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let value = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        if let Some(png) = value
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        {
+            std::fs::create_dir_all(&self.shots).unwrap();
+            std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn test_models_dir() -> PathBuf {
+    std::env::var_os("SOTTO_TEST_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/sotto-dev/models")
+        })
+}
+
+fn tauri_driver() -> PathBuf {
+    let installed =
+        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo/bin/tauri-driver");
+    if installed.is_file() {
+        return installed;
+    }
+    PathBuf::from("tauri-driver")
+}
+
+fn timers(home: &Path) -> usize {
+    std::fs::read_dir(home.join("data/timers"))
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_sotto-desktop"));
+    assert!(
+        app.with_file_name("sotto-lm").is_file(),
+        "the planner worker must sit beside the app: build the workspace first"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    let runtime = work.path().join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let x = xvfb::Xvfb::start();
+    let bus = dbus::SessionBus::start(&work.path().join("bus"));
+    let (port, native_port) = (free_port(), free_port());
+    let _driver = KillOnDrop(
+        Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", &x.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("SOTTO_HOME", &home)
+            .env("SOTTO_MODELS_DIR", test_models_dir())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver runs (.ci/setup installs it with cargo install)"),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/status")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let created: Value = http
+        .post(format!("{base}/session"))
+        .json(&json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app}
+        }}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
+        .to_string();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("desktop-screenshots");
+    eprintln!("screenshots: {}", shots.display());
+    let driver = Driver {
+        http,
+        session,
+        base,
+        shots,
+    };
+
+    // The window is up and ready for a request.
+    let input = driver
+        .wait_for("[data-testid=command-input]", Duration::from_secs(60))
+        .await;
+    driver.screenshot("1-idle").await;
+
+    // A tool that asks the first time: the dialog shows the tool and its exact arguments.
+    driver.type_into(&input, "set a timer for 5 minutes").await;
+    let run = driver
+        .wait_for("[data-testid=command-submit]", Duration::from_secs(5))
+        .await;
+    driver.click(&run).await;
+    driver
+        .wait_for("[data-testid=confirm-dialog]", Duration::from_secs(180))
+        .await;
+    driver.screenshot("2-confirmation").await;
+    let tool = driver
+        .wait_for("[data-testid=confirm-tool]", Duration::from_secs(5))
+        .await;
+    assert!(driver.text(&tool).await.contains("timer_start"));
+    let arguments = driver
+        .wait_for("[data-testid=confirm-arguments]", Duration::from_secs(5))
+        .await;
+    assert!(driver.text(&arguments).await.contains('5'));
+    assert_eq!(timers(&home), 0, "nothing runs before the answer");
+    let allow = driver
+        .wait_for("[data-testid=confirm-allow-once]", Duration::from_secs(5))
+        .await;
+    driver.click(&allow).await;
+    let reply = driver
+        .wait_text("[data-testid=reply]", Duration::from_secs(60), |t| {
+            t.to_lowercase().contains("timer")
+        })
+        .await;
+    driver.screenshot("3-result").await;
+    assert_eq!(timers(&home), 1, "the timer was set ({reply})");
+
+    // A request only the model can plan, shown as it streams.
+    let input = driver
+        .wait_for("[data-testid=command-input]", Duration::from_secs(5))
+        .await;
+    driver.type_into(&input, "what is 17 times 23").await;
+    let run = driver
+        .wait_for("[data-testid=command-submit]", Duration::from_secs(5))
+        .await;
+    driver.click(&run).await;
+    driver
+        .wait_text("[data-testid=reply]", Duration::from_secs(180), |t| {
+            t.contains("391")
+        })
+        .await;
+    assert!(!driver.find_all("[data-testid=live-step]").await.is_empty());
+
+    // Both are in the history, newest first, with what was done.
+    let tab = driver
+        .wait_for("[data-testid=tab-history]", Duration::from_secs(5))
+        .await;
+    driver.click(&tab).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows = loop {
+        let rows = driver.find_all("[data-testid=history-row]").await;
+        if rows.len() >= 2 || Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Each row's transcript, as the page holds it (WebDriver's visible-text rule leaves out
+    // text in an `overflow: hidden` line, which an ellipsis needs).
+    let texts: Vec<String> = serde_json::from_value(
+        driver
+            .script(
+                "return Array.from(document.querySelectorAll('[data-testid=history-row] .row-transcript')).map(e => e.textContent)",
+            )
+            .await,
+    )
+    .unwrap();
+    driver.screenshot("4-history-list").await;
+    assert_eq!(rows.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("17 times 23"), "{texts:?}");
+    assert!(texts[1].contains("set a timer"), "{texts:?}");
+    driver.click(&rows[1]).await;
+    driver
+        .wait_text(
+            "[data-testid=history-detail]",
+            Duration::from_secs(10),
+            |t| t.contains("timer_start"),
+        )
+        .await;
+    driver.screenshot("5-history-detail").await;
+
+    driver.call(reqwest::Method::DELETE, "", None).await;
+}

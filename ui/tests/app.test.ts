@@ -1,0 +1,190 @@
+// The whole window with the backend mocked: commands sent, events shown.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as api from "../src/api";
+import { startApp, type App } from "../src/app";
+import type { ConfirmClosed } from "../src/bindings/ConfirmClosed";
+import type { ConfirmPrompt } from "../src/bindings/ConfirmPrompt";
+import type { RequestUpdate } from "../src/bindings/RequestUpdate";
+import type { StatusView } from "../src/bindings/StatusView";
+import { allByTestId, byTestId, flush, prompt, row, tool } from "./fixtures";
+
+vi.mock("../src/api");
+const mocked = vi.mocked(api);
+
+let emitStatus: (s: StatusView) => void;
+let emitRequest: (u: RequestUpdate) => void;
+let emitConfirm: (p: ConfirmPrompt) => void;
+let emitClosed: (c: ConfirmClosed) => void;
+let app: App;
+let root: HTMLElement;
+
+const idle: StatusView = { state: "idle", detail: null, last_result: null };
+
+beforeEach(async () => {
+  vi.resetAllMocks();
+  document.body.replaceChildren();
+  root = document.createElement("div");
+  document.body.append(root);
+  mocked.onStatus.mockImplementation(async (h) => ((emitStatus = h), () => {}));
+  mocked.onRequest.mockImplementation(async (h) => ((emitRequest = h), () => {}));
+  mocked.onConfirm.mockImplementation(async (h) => ((emitConfirm = h), () => {}));
+  mocked.onConfirmClosed.mockImplementation(async (h) => ((emitClosed = h), () => {}));
+  mocked.status.mockResolvedValue(idle);
+  mocked.pendingConfirmations.mockResolvedValue([]);
+  mocked.history.mockResolvedValue([row(1)]);
+  mocked.tools.mockResolvedValue([tool("timer_set"), tool("message_send", { risk: "sends", setting: "always-ask", set_by_user: true, plugin: "chat" })]);
+  mocked.submit.mockResolvedValue(undefined);
+  mocked.cancel.mockResolvedValue(undefined);
+  mocked.confirmAnswer.mockResolvedValue(undefined);
+});
+
+afterEach(() => {
+  app?.confirm.dispose();
+  app?.stop();
+});
+
+async function start(): Promise<void> {
+  app = await startApp(root);
+  await flush();
+}
+
+function submit(text: string): void {
+  const input = byTestId("command-input") as HTMLInputElement;
+  input.value = text;
+  input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+  // jsdom does not turn Enter into a submit; the form's submit event is what the browser sends.
+  input.form!.requestSubmit();
+}
+
+const busy = () => ({
+  run: (byTestId("command-submit") as HTMLButtonElement).disabled,
+  cancel: !byTestId("command-cancel")!.hidden,
+});
+
+describe("the window", () => {
+  it("shows the state in words", async () => {
+    await start();
+    expect(byTestId("state")?.textContent).toBe("Ready");
+    const words: [StatusView["state"], string][] = [
+      ["listening", "Listening"],
+      ["thinking", "Thinking"],
+      ["acting", "Acting"],
+      ["needs-confirmation", "Needs your OK"],
+      ["error", "Error"],
+      ["idle", "Ready"],
+    ];
+    for (const [state, word] of words) {
+      emitStatus({ state, detail: `detail ${state}`, last_result: null });
+      expect(byTestId("state")?.textContent).toBe(word);
+      expect(byTestId("state-detail")?.textContent).toBe(`detail ${state}`);
+    }
+  });
+
+  it("submits the typed text and is busy until the request is done", async () => {
+    await start();
+    expect(busy()).toEqual({ run: false, cancel: false });
+    submit("  set a timer for ten minutes ");
+    expect(mocked.submit).toHaveBeenCalledWith({ text: "set a timer for ten minutes" });
+    expect((byTestId("command-input") as HTMLInputElement).value).toBe("");
+    expect(busy()).toEqual({ run: true, cancel: true });
+    expect(byTestId("live-transcript")?.textContent).toContain("set a timer for ten minutes");
+    submit("again");
+    expect(mocked.submit).toHaveBeenCalledTimes(1);
+    emitRequest({ kind: "recorded", utterance: 5, text: "set a timer for ten minutes" });
+    emitRequest({ kind: "done", utterance: 5, reply: "Timer set.", ok: true, plan_ms: 3, fast_path: null });
+    expect(busy()).toEqual({ run: false, cancel: false });
+    expect(byTestId("reply")?.textContent).toBe("Timer set.");
+  });
+
+  it("ignores an empty command", async () => {
+    await start();
+    submit("   ");
+    expect(mocked.submit).not.toHaveBeenCalled();
+  });
+
+  it("shows why a submit failed and gives the text back", async () => {
+    mocked.submit.mockRejectedValue("the planner is not installed");
+    await start();
+    submit("hello");
+    await flush();
+    expect(byTestId("request-error")?.textContent).toBe("Could not start: the planner is not installed");
+    expect((byTestId("command-input") as HTMLInputElement).value).toBe("hello");
+    expect(busy().run).toBe(false);
+  });
+
+  it("Cancel stops the request", async () => {
+    await start();
+    submit("long job");
+    byTestId("command-cancel")!.click();
+    await flush();
+    expect(mocked.cancel).toHaveBeenCalledTimes(1);
+    expect(busy()).toEqual({ run: false, cancel: false });
+  });
+
+  it("is busy while the backend works on a voice request", async () => {
+    await start();
+    emitStatus({ state: "listening", detail: null, last_result: null });
+    expect(busy().run).toBe(true);
+    emitStatus(idle);
+    expect(busy().run).toBe(false);
+  });
+
+  it("refreshes the history when a request is recorded and when it is done", async () => {
+    await start();
+    const before = mocked.history.mock.calls.length;
+    emitRequest({ kind: "recorded", utterance: 2, text: "x" });
+    expect(mocked.history.mock.calls.length).toBe(before + 1);
+    emitRequest({ kind: "planned", utterance: 2, step: { id: 1, tool: "t", args: {}, deps: [] } });
+    expect(mocked.history.mock.calls.length).toBe(before + 1);
+    emitRequest({ kind: "done", utterance: 2, reply: "ok", ok: true, plan_ms: 1, fast_path: null });
+    expect(mocked.history.mock.calls.length).toBe(before + 2);
+    await flush();
+    expect(allByTestId("history-row").map((el) => el.dataset.id)).toEqual(["1"]);
+  });
+
+  it("asks the questions already open when it loads", async () => {
+    mocked.pendingConfirmations.mockResolvedValue([prompt("old-1")]);
+    await start();
+    expect(byTestId("confirm-dialog")?.dataset.id).toBe("old-1");
+    expect(root.inert).toBe(true);
+  });
+
+  it("opens the dialog on sotto:confirm, sends the answer, closes on sotto:confirm-closed", async () => {
+    await start();
+    emitConfirm(prompt("q1"));
+    expect(byTestId("confirm-dialog")).not.toBeNull();
+    byTestId("confirm-deny")!.click();
+    expect(mocked.confirmAnswer).toHaveBeenCalledWith({ reply: { id: "q1", answer: "deny" } });
+    expect(byTestId("confirm-dialog")).toBeNull();
+    emitConfirm(prompt("q2"));
+    emitClosed({ id: "q2", answer: null });
+    expect(byTestId("confirm-dialog")).toBeNull();
+    expect(mocked.confirmAnswer).toHaveBeenCalledTimes(1);
+    expect(root.inert).toBe(false);
+  });
+
+  it("lists the tools on the Tools tab", async () => {
+    await start();
+    expect(mocked.tools).not.toHaveBeenCalled();
+    byTestId("tab-tools")!.click();
+    await flush();
+    const rows = allByTestId("tool-row");
+    expect(rows).toHaveLength(2);
+    expect(rows[1].textContent).toContain("message_send");
+    expect(rows[1].textContent).toContain("sends");
+    expect(rows[1].textContent).toContain("always-ask");
+    expect(rows[1].textContent).toContain("your setting");
+    expect(rows[1].textContent).toContain("plugin chat");
+    expect(rows[0].textContent).toContain("built in");
+    expect(rows[0].textContent).toContain("may read the clock");
+    expect(byTestId("tools-list")!.closest("[role=tabpanel]")!.hasAttribute("hidden")).toBe(false);
+    expect(byTestId("history-list")!.closest("[role=tabpanel]")!.hasAttribute("hidden")).toBe(true);
+  });
+
+  it("says so when the backend cannot be reached", async () => {
+    mocked.status.mockRejectedValue(new Error("no backend"));
+    await start();
+    expect(byTestId("notice")?.textContent).toBe("Could not reach Sotto: no backend");
+    expect(byTestId("notice")?.hidden).toBe(false);
+  });
+});

@@ -1,0 +1,20 @@
+import { defineConfig } from "vitest/config";
+
+// Tauri serves `dist/` in the app; during `tauri dev` it loads the dev server below.
+export default defineConfig({
+  base: "./",
+  clearScreen: false,
+  server: { port: 1420, strictPort: true },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    // WebKitGTK (Linux) and WebView2 (Windows) both handle ES2021.
+    target: "es2021",
+  },
+  test: {
+    environment: "jsdom",
+    include: ["tests/**/*.test.ts"],
+    // The machine is shared with Rust builds: one test worker is plenty.
+    maxWorkers: 1,
+  },
+});
