@@ -40,6 +40,21 @@ pub fn test_models_dir() -> PathBuf {
         .expect("SOTTO_TEST_MODELS_DIR or HOME is set")
 }
 
+/// How many files in `dir` have names ending in `suffix` (0 when `dir` does not exist): what
+/// a tool left on disk, such as the timers in `<data>/timers/*.json`.
+pub fn count_files(dir: &Path, suffix: &str) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(suffix))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// Writes `text` spoken by espeak-ng (`voice`, `wpm` words per minute) to `out`, passed
 /// through sox with `sox_args` (rate, channels, bits: whatever the test needs).
 pub fn speak_to(text: &str, voice: &str, wpm: u32, out: &Path, sox_args: &[&str]) {

@@ -394,7 +394,7 @@ async fn audit(store: &Store, plan: PlanId, event: &Event) {
         _ => Ok(()),
     };
     if let Err(e) = written {
-        eprintln!("warning: could not record step in the history: {e:#}");
+        tracing::warn!("could not record step in the history: {e:#}");
     }
 }
 

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use common::Fixture;
@@ -34,17 +33,7 @@ fn sotto_do(fixture: &Fixture, args: &[&str]) -> (Output, Value) {
 }
 
 fn timers(fixture: &Fixture) -> usize {
-    let dir: PathBuf = fixture.home().join("data/timers");
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
+    sotto_e2e::count_files(&fixture.home().join("data/timers"), ".json")
 }
 
 #[test]

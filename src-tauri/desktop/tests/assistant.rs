@@ -2,8 +2,6 @@
 //! tools in a private home; the window's side is a recorder that answers questions the way
 //! the dialog's buttons do (the WebDriver test drives the real window).
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,16 +46,6 @@ struct Fixture {
     prompts: mpsc::UnboundedReceiver<ConfirmPrompt>,
 }
 
-fn test_models_dir() -> PathBuf {
-    std::env::var_os("SOTTO_TEST_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| directories_home().join(".cache/sotto-dev/models"))
-}
-
-fn directories_home() -> PathBuf {
-    PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/root")))
-}
-
 impl Fixture {
     fn new(confirm_timeout: Duration) -> Fixture {
         // The planner worker sits beside the app in the target folder, not beside this test.
@@ -70,7 +58,7 @@ impl Fixture {
         );
         std::env::set_var("SOTTO_LM_WORKER", &worker);
         let home = tempfile::tempdir().unwrap();
-        let models = test_models_dir();
+        let models = sotto_e2e::test_models_dir();
         assert!(
             models.join("qwen2.5-coder-0.5b-instruct-q4_k_m").is_dir(),
             "test models missing in {}: run .ci/test",
@@ -97,7 +85,7 @@ impl Fixture {
     }
 
     fn timers(&self) -> usize {
-        count_json(&self.home.path().join("data/timers"))
+        sotto_e2e::count_files(&self.home.path().join("data/timers"), ".json")
     }
 
     /// Runs `text`, answering its one question with `answer` as the dialog would.
@@ -135,19 +123,6 @@ impl Fixture {
             .is_err());
         running.await.unwrap().unwrap()
     }
-}
-
-fn count_json(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

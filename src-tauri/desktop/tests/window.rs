@@ -160,14 +160,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn test_models_dir() -> PathBuf {
-    std::env::var_os("SOTTO_TEST_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/sotto-dev/models")
-        })
-}
-
 fn tauri_driver() -> PathBuf {
     let installed =
         PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo/bin/tauri-driver");
@@ -178,16 +170,7 @@ fn tauri_driver() -> PathBuf {
 }
 
 fn timers(home: &Path) -> usize {
-    std::fs::read_dir(home.join("data/timers"))
-        .map(|entries| {
-            entries
-                .filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
+    sotto_e2e::count_files(&home.join("data/timers"), ".json")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +205,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
             .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .env("XDG_RUNTIME_DIR", &runtime)
             .env("SOTTO_HOME", &home)
-            .env("SOTTO_MODELS_DIR", test_models_dir())
+            .env("SOTTO_MODELS_DIR", sotto_e2e::test_models_dir())
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -341,14 +324,30 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     assert_eq!(rows.len(), 2, "{texts:?}");
     assert!(texts[0].contains("17 times 23"), "{texts:?}");
     assert!(texts[1].contains("set a timer"), "{texts:?}");
-    driver.click(&rows[1]).await;
-    driver
-        .wait_text(
-            "[data-testid=history-detail]",
-            Duration::from_secs(10),
-            |t| t.contains("timer_start"),
-        )
-        .await;
+    // The list redraws when a request ends, which can replace a row between finding and
+    // clicking it (a click on the old one goes nowhere): find it again until the detail shows.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(row) = driver.find_all("[data-testid=history-row]").await.get(1) {
+            driver.click(row).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let detail = match driver
+            .find_all("[data-testid=history-detail]")
+            .await
+            .first()
+        {
+            Some(detail) => driver.text(detail).await,
+            None => String::new(),
+        };
+        if detail.contains("timer_start") {
+            break;
+        }
+        if Instant::now() > deadline {
+            driver.screenshot("timeout").await;
+            panic!("the history detail never showed timer_start; last: {detail:?}");
+        }
+    }
     driver.screenshot("5-history-detail").await;
 
     driver.call(reqwest::Method::DELETE, "", None).await;
