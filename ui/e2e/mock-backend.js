@@ -232,6 +232,13 @@
       return null;
     },
     tools: () => tools,
+    set_tool_setting: ({ tool, setting }) => {
+      const found = tools.find((t) => t.name === tool);
+      if (!found) throw new Error(`there is no tool called "${tool}"`);
+      found.set_by_user = setting !== null;
+      found.setting = setting ?? "allow";
+      return null;
+    },
     "plugin:event|listen": ({ event, handler }) => {
       if (!listeners.has(event)) listeners.set(event, []);
       listeners.get(event).push(handler);

@@ -47,6 +47,11 @@ export async function historyDelete(args: { id: number }): Promise<void> {
   await invoke<null>("history_delete", args);
 }
 
+/** The user's setting for one tool; `null` goes back to the default for its risk. */
+export function setToolSetting(tool: string, setting: string | null): Promise<void> {
+  return invoke<void>("set_tool_setting", { tool, setting });
+}
+
 export function tools(): Promise<ToolView[]> {
   return invoke<ToolView[]>("tools");
 }

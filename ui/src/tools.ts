@@ -15,14 +15,24 @@ export function createTools(): ToolsView {
   const element = h("div", { className: "tools" }, message, list);
   let seq = 0;
 
-  return {
+  async function change(name: string, setting: string | null): Promise<void> {
+    try {
+      await api.setToolSetting(name, setting);
+      message.textContent = "";
+    } catch (error) {
+      message.textContent = `Could not change ${name}: ${errorText(error)}`;
+    }
+    await view.load();
+  }
+
+  const view: ToolsView = {
     element,
     async load() {
       const mine = ++seq;
       try {
         const tools = await api.tools();
         if (mine !== seq) return;
-        setChildren(list, ...tools.map(toolRow));
+        setChildren(list, ...tools.map((tool) => toolRow(tool, (setting) => change(tool.name, setting))));
         message.textContent = tools.length === 0 ? "No tools are installed." : "";
       } catch (error) {
         if (mine !== seq) return;
@@ -30,9 +40,29 @@ export function createTools(): ToolsView {
       }
     },
   };
+  return view;
 }
 
-function toolRow(tool: ToolView): HTMLLIElement {
+/** The settings a user can choose, as the backend names them ("" is the default). */
+export const SETTINGS: [string, string][] = [
+  ["", "Default for its risk"],
+  ["always-ask", "Always ask"],
+  ["ask-first-time", "Ask the first time"],
+  ["allow", "Allow"],
+  ["never", "Never"],
+];
+
+/** Risks for which Sotto asks every time, whatever the setting (except Never). */
+const ALWAYS_ASKS = ["sends", "destructive"];
+
+function toolRow(tool: ToolView, onChange: (setting: string | null) => void): HTMLLIElement {
+  const select = h(
+    "select",
+    { testid: "tool-setting", attrs: { "aria-label": `Setting for ${tool.name}` } },
+    ...SETTINGS.map(([value, label]) => h("option", { attrs: { value }, text: label })),
+  ) as HTMLSelectElement;
+  select.value = tool.set_by_user ? tool.setting : "";
+  select.addEventListener("change", () => onChange(select.value === "" ? null : select.value));
   return h(
     "li",
     { className: "tool-row", testid: "tool-row", attrs: { "data-name": tool.name } },
@@ -44,7 +74,9 @@ function toolRow(tool: ToolView): HTMLLIElement {
       h("span", { className: `badge setting-${tool.setting}`, text: tool.setting }),
       h("span", { className: "meta", text: tool.set_by_user ? "your setting" : "default" }),
       h("span", { className: "meta", text: tool.plugin ? `plugin ${tool.plugin}` : "built in" }),
+      select,
     ),
+    ALWAYS_ASKS.includes(tool.risk) ? h("p", { className: "meta", text: "Asks every time it runs, whatever the setting (Never still blocks it)." }) : null,
     h("p", { className: "description", text: tool.description }),
     tool.capabilities.length > 0 ? h("ul", { className: "capabilities" }, ...tool.capabilities.map((c) => h("li", { text: c }))) : null,
   );

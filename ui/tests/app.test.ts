@@ -181,6 +181,28 @@ describe("the window", () => {
     expect(byTestId("history-list")!.closest("[role=tabpanel]")!.hasAttribute("hidden")).toBe(true);
   });
 
+  it("changes a tool's setting from the Tools tab, and back to the default", async () => {
+    mocked.setToolSetting.mockResolvedValue(undefined);
+    await start();
+    byTestId("tab-tools")!.click();
+    await flush();
+    const selects = allByTestId("tool-setting") as HTMLSelectElement[];
+    expect(selects[0].value).toBe(""); // timer_set: the default
+    expect(selects[1].value).toBe("always-ask"); // message_send: the user's
+    expect(allByTestId("tool-row")[1].textContent).toContain("Asks every time");
+    expect(allByTestId("tool-row")[0].textContent).not.toContain("Asks every time");
+    selects[0].value = "never";
+    selects[0].dispatchEvent(new Event("change"));
+    await flush();
+    expect(mocked.setToolSetting).toHaveBeenCalledWith("timer_set", "never");
+    expect(mocked.tools).toHaveBeenCalledTimes(2); // reloaded after the change
+    const again = allByTestId("tool-setting") as HTMLSelectElement[];
+    again[1].value = "";
+    again[1].dispatchEvent(new Event("change"));
+    await flush();
+    expect(mocked.setToolSetting).toHaveBeenLastCalledWith("message_send", null);
+  });
+
   it("says so when the backend cannot be reached", async () => {
     mocked.status.mockRejectedValue(new Error("no backend"));
     await start();

@@ -368,6 +368,30 @@ impl Assistant {
     }
 }
 
+impl Assistant {
+    /// The user's setting for `tool` (`always-ask`, `ask-first-time`, `allow`, `never`), or
+    /// back to the default for its risk with `None`. What always asks (sending, destroying,
+    /// running commands, arguments from another tool's output) still asks whatever this says.
+    pub async fn set_tool_setting(&self, tool: &str, setting: Option<&str>) -> Result<()> {
+        let toolbox = sotto::plugins::toolbox(&self.app).await?;
+        if toolbox.registry.get(tool).is_none() {
+            anyhow::bail!("there is no tool called {tool:?}");
+        }
+        let value = match setting {
+            None => None,
+            Some(text) => Some(sotto_store::ToolSettingValue::parse(text).with_context(|| {
+                format!("{text:?} is not a setting: always-ask, ask-first-time, allow or never")
+            })?),
+        };
+        self.app
+            .store()
+            .await?
+            .set_tool_setting(tool, value)
+            .await?;
+        Ok(())
+    }
+}
+
 async fn start_planner(app: &App) -> Result<Planner> {
     sotto::cli::plan::planner(app, &sotto::cli::plan::PlannerArgs::default()).await
 }

@@ -69,3 +69,16 @@ pub async fn history_delete(assistant: Shared<'_>, id: i64) -> Result<(), String
 pub async fn tools(assistant: Shared<'_>) -> Result<Vec<ToolView>, String> {
     assistant.tools().await.map_err(message)
 }
+
+/// The user's setting for one tool; `null` goes back to the default for its risk.
+#[tauri::command]
+pub async fn set_tool_setting(
+    assistant: Shared<'_>,
+    tool: String,
+    setting: Option<String>,
+) -> Result<(), String> {
+    assistant
+        .set_tool_setting(&tool, setting.as_deref())
+        .await
+        .map_err(message)
+}

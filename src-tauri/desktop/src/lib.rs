@@ -89,6 +89,7 @@ pub fn run() -> ExitCode {
             commands::history_detail,
             commands::history_delete,
             commands::tools,
+            commands::set_tool_setting,
         ])
         .setup(move |tauri_app| {
             let ui = Arc::new(ui::TauriUi {

@@ -291,3 +291,46 @@ async fn a_request_streams_to_the_window_through_the_model() {
     fixture.assistant.submit("what is 2 plus 2".into()).unwrap();
     fixture.assistant.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_set_to_never_is_refused_without_a_question() {
+    let mut fixture = Fixture::new(Duration::from_secs(5));
+    let assistant = &fixture.assistant;
+    assert!(assistant
+        .set_tool_setting("no_such_tool", Some("allow"))
+        .await
+        .is_err());
+    assert!(assistant
+        .set_tool_setting("timer_start", Some("sometimes"))
+        .await
+        .is_err());
+    assistant
+        .set_tool_setting("timer_start", Some("never"))
+        .await
+        .unwrap();
+    let tools = assistant.tools().await.unwrap();
+    let timer = tools.iter().find(|t| t.name == "timer_start").unwrap();
+    assert_eq!((timer.setting.as_str(), timer.set_by_user), ("never", true));
+    let outcome = assistant
+        .run("set a timer for 5 minutes", CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(!outcome.succeeded());
+    assert!(
+        fixture.prompts.try_recv().is_err(),
+        "never means no question"
+    );
+    assert_eq!(fixture.timers(), 0);
+    // Back to the default for its risk.
+    fixture
+        .assistant
+        .set_tool_setting("timer_start", None)
+        .await
+        .unwrap();
+    let tools = fixture.assistant.tools().await.unwrap();
+    let timer = tools.iter().find(|t| t.name == "timer_start").unwrap();
+    assert_eq!(
+        (timer.setting.as_str(), timer.set_by_user),
+        ("ask-first-time", false)
+    );
+}
