@@ -22,6 +22,8 @@ use crate::ui::Ui;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Pending {
+    /// When it was opened, in order: ids are random, so they cannot say which came first.
+    opened: u64,
     prompt: ConfirmPrompt,
     answer: oneshot::Sender<ConfirmAnswer>,
 }
@@ -30,6 +32,7 @@ struct Pending {
 #[derive(Default)]
 pub struct Confirmations {
     open: Mutex<HashMap<String, Pending>>,
+    opened: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Confirmations {
@@ -44,9 +47,9 @@ impl Confirmations {
     /// The questions waiting, oldest first (for a window that opens while they wait).
     pub fn pending(&self) -> Vec<ConfirmPrompt> {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let mut prompts: Vec<ConfirmPrompt> = open.values().map(|p| p.prompt.clone()).collect();
-        prompts.sort_by(|a, b| a.id.cmp(&b.id));
-        prompts
+        let mut pending: Vec<&Pending> = open.values().collect();
+        pending.sort_by_key(|p| p.opened);
+        pending.iter().map(|p| p.prompt.clone()).collect()
     }
 
     /// The user's answer from the window. An unknown or already closed id is an error the
@@ -68,10 +71,17 @@ impl Confirmations {
 
     fn open(&self, prompt: ConfirmPrompt) -> oneshot::Receiver<ConfirmAnswer> {
         let (answer, receiver) = oneshot::channel();
-        self.open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(prompt.id.clone(), Pending { prompt, answer });
+        let opened = self
+            .opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            prompt.id.clone(),
+            Pending {
+                opened,
+                prompt,
+                answer,
+            },
+        );
         receiver
     }
 
@@ -197,6 +207,26 @@ mod tests {
         let (a, b) = (fresh_id(), fresh_id());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn pending_questions_come_oldest_first() {
+        let confirmations = Confirmations::default();
+        let prompt = |id: &str| ConfirmPrompt {
+            id: id.into(),
+            tool: "t".into(),
+            description: String::new(),
+            risk: String::new(),
+            arguments: "{}".into(),
+            reason: String::new(),
+            can_always: false,
+            timeout_secs: 60,
+        };
+        // Ids sort the other way round from the order they were opened in.
+        let _first = confirmations.open(prompt("ffff"));
+        let _second = confirmations.open(prompt("0000"));
+        let ids: Vec<String> = confirmations.pending().into_iter().map(|p| p.id).collect();
+        assert_eq!(ids, ["ffff", "0000"]);
     }
 
     #[test]
