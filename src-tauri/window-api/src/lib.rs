@@ -23,6 +23,10 @@ pub mod events {
     pub const CONFIRM: &str = "sotto:confirm";
     /// [`super::ConfirmClosed`]: a question was answered or timed out.
     pub const CONFIRM_CLOSED: &str = "sotto:confirm-closed";
+    /// [`super::VoiceUpdate`]: the microphone and what it hears.
+    pub const VOICE: &str = "sotto:voice";
+    /// [`super::ModelProgress`]: a model download's progress.
+    pub const MODEL: &str = "sotto:model";
 }
 
 /// The one state the tray and the window show.
@@ -59,6 +63,24 @@ pub struct StatusView {
     pub detail: Option<String>,
     /// The reply to the last request.
     pub last_result: Option<String>,
+    /// The microphone is off because the user muted it: hotkeys do nothing until unmuted.
+    pub muted: bool,
+    /// What the microphone is (its name), or why there is none ("no input device ...").
+    pub microphone: MicrophoneView,
+}
+
+/// The microphone as the window and the tray show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MicrophoneView {
+    /// Not opened yet (the speech model is loading, or nothing asked for it).
+    Closed,
+    /// Open and ready: `device` is its name, `native` its format ("48000 Hz, 2 channel(s), f32").
+    Ready { device: String, native: String },
+    /// Muted by the user: closed until unmuted.
+    Muted,
+    /// Cannot be used, and what to do about it.
+    Unavailable { message: String },
 }
 
 /// One step of a plan, as the planner wrote it.
@@ -250,6 +272,134 @@ pub struct ToolView {
     pub plugin: Option<String>,
 }
 
+/// What the microphone hears, in order. `Level` comes about ten times a second while an
+/// utterance is being recorded (and while the settings' microphone test runs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum VoiceUpdate {
+    /// Loudness of the latest audio in dBFS (-100 silence .. 0 full scale).
+    Level { dbfs: f32 },
+    /// Recording began (hotkey down, toggle, or the window's microphone button).
+    Started,
+    /// What has been heard so far of the utterance in progress.
+    Partial { text: String },
+    /// The utterance is finished and transcribed; it goes on as a request. `utterance` is
+    /// its history row; `text` is empty when nothing was said.
+    Heard {
+        utterance: Option<i64>,
+        text: String,
+        audio_ms: u64,
+        /// From the end of speech to the final transcript.
+        transcribe_ms: u64,
+    },
+    /// Transcription failed; the recording and history row are kept.
+    Failed {
+        utterance: Option<i64>,
+        message: String,
+    },
+}
+
+/// A model in the catalog and whether it is on this machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelView {
+    pub id: String,
+    /// `asr`, `vad`, `llm`, `ngram`.
+    pub task: String,
+    pub description: String,
+    pub size_bytes: u64,
+    /// `installed`, `partial` (an interrupted download) or `missing`.
+    pub state: String,
+    /// What `sotto models recommend` picks for this machine.
+    pub recommended: bool,
+    /// The model Sotto uses for its task now (configured, else recommended).
+    pub in_use: bool,
+}
+
+/// A model download's progress. Ends with `done: true`, with `error` set if it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelProgress {
+    pub id: String,
+    /// `download`, `verify`, `unpack`, ... (the manager's stage), or `import`.
+    pub stage: String,
+    pub bytes_done: u64,
+    pub bytes_total: Option<u64>,
+    /// A line for the user ("trying source 2/3: pypi ...", "installed (75 MB)").
+    pub message: Option<String>,
+    pub done: bool,
+    pub error: Option<String>,
+}
+
+/// An input device the user can choose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InputDeviceView {
+    /// What goes into `Preferences::input_device`.
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// What the user can change in the Settings tab. Saved to `config.toml` (comments kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Preferences {
+    /// An [`InputDeviceView::id`]; empty for the system default.
+    pub input_device: String,
+    /// Two-letter ISO 639-1 code of the language spoken to Sotto.
+    pub language: String,
+    /// Show what is heard while the person is still speaking.
+    pub partials: bool,
+    /// Keep the audio of every utterance for playback.
+    pub keep_recordings: bool,
+    /// Days to keep recordings; 0 keeps them forever.
+    pub keep_audio_days: u32,
+    /// Hold to talk, release to send ("Ctrl+Alt+Space"); empty for none.
+    pub push_to_talk_key: String,
+    /// Press to start listening, again to stop; empty for none.
+    pub toggle_key: String,
+    /// Start Sotto (in the tray) when the user logs in.
+    pub autostart: bool,
+    /// Show a desktop notification with each result, and when a timer rings.
+    pub notifications: bool,
+    /// Speech model id; empty for the recommended one.
+    pub asr_model: String,
+    /// Planner model id; empty for the recommended one.
+    pub planner_model: String,
+}
+
+/// The Settings tab: the preferences and what to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SettingsView {
+    pub preferences: Preferences,
+    pub devices: Vec<InputDeviceView>,
+    /// Why global hotkeys do not work here, if they do not (Wayland), and what to do.
+    pub hotkeys_note: Option<String>,
+    /// Where the preferences are saved.
+    pub config_file: String,
+    /// Some saved preferences (the models) take effect when Sotto starts again.
+    pub restart_needed: bool,
+}
+
+/// A plugin and whether it is on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PluginView {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub enabled: bool,
+    pub tools: Vec<String>,
+}
+
+/// First run: what is ready and what is still to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OnboardingView {
+    /// The user finished (or skipped) onboarding before.
+    pub done: bool,
+    /// The models Sotto needs and their state (the recommended speech, voice-activity and
+    /// planner models).
+    pub models: Vec<ModelView>,
+    pub push_to_talk_key: String,
+    pub hotkeys_note: Option<String>,
+}
+
 /// Every type the window sees, for writing the bindings into `dir`. Integers are plain
 /// `number`s: ids and milliseconds stay far below 2^53, and JSON carries them as numbers.
 pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
@@ -269,5 +419,14 @@ pub fn export_all(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     PlanView::export_all(&config)?;
     CallView::export_all(&config)?;
     ToolView::export_all(&config)?;
+    MicrophoneView::export_all(&config)?;
+    VoiceUpdate::export_all(&config)?;
+    ModelView::export_all(&config)?;
+    ModelProgress::export_all(&config)?;
+    InputDeviceView::export_all(&config)?;
+    Preferences::export_all(&config)?;
+    SettingsView::export_all(&config)?;
+    PluginView::export_all(&config)?;
+    OnboardingView::export_all(&config)?;
     Ok(())
 }
