@@ -107,6 +107,40 @@ pub struct Heard {
     pub fell_back: bool,
 }
 
+/// The speech engine and listening configuration the user's settings describe: the speech
+/// model (`model`, else the configured or recommended one, fetched and imported on first
+/// use), the voice activity model (needed hands-free), the microphone, partial transcripts
+/// and recordings. Callers adjust the returned configuration for their own flags.
+pub async fn prepare(
+    app: &crate::app::App,
+    mode: Endpointing,
+    model: Option<&str>,
+) -> Result<(AsrEngine, ListenConfig)> {
+    use crate::engines::asr;
+    let speech = &app.settings.config.speech;
+    let id = asr::choose_model(app, model).await?;
+    let model_file = asr::model_file(app, &id).await?;
+    let vad = match mode {
+        Endpointing::PushToTalk => asr::vad_file(app),
+        Endpointing::HandsFree { .. } => Some(asr::vad_model_file(app).await?),
+    };
+    let engine = AsrEngine::new(model_file, vad, Duration::from_secs(600));
+    let config = ListenConfig {
+        capture: CaptureConfig {
+            device: Some(speech.input_device.clone()).filter(|d| !d.is_empty()),
+            ..CaptureConfig::default()
+        },
+        mode,
+        partial_every: speech.partials.then_some(Duration::from_millis(1000)),
+        options: asr::live_options(app),
+        recordings_dir: speech
+            .keep_recordings
+            .then(|| app.settings.recordings_dir.clone()),
+        model_id: id,
+    };
+    Ok((engine, config))
+}
+
 /// How often the detector looks at the stream (hands-free).
 const VAD_EVERY_SAMPLES: usize = 16_000 / 5;
 /// How much backlog one detector run covers when catching up; less than the detector's

@@ -12,7 +12,8 @@
 //!    tests use it to get a private world;
 //! 4. the platform's directories (XDG on Linux) through the `directories` crate.
 //!
-//! This crate reads files but never writes any except through [`write_default_config`].
+//! This crate writes files only through [`write_default_config`] and [`save`] (which changes
+//! the keys that changed and keeps the user's comments).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -107,6 +108,7 @@ pub struct Config {
     pub models: ModelsConfig,
     pub speech: SpeechConfig,
     pub history: HistoryConfig,
+    pub desktop: DesktopConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -199,6 +201,31 @@ impl Default for HistoryConfig {
     }
 }
 
+/// The desktop app: hotkeys, login start, notifications.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DesktopConfig {
+    /// Hold to talk, release to send ("Ctrl+Alt+Space"); empty for none.
+    pub push_to_talk_key: String,
+    /// Press to start listening, again to stop; empty for none.
+    pub toggle_key: String,
+    /// Start Sotto in the tray when the user logs in.
+    pub autostart: bool,
+    /// A desktop notification with each result while the window is hidden.
+    pub notifications: bool,
+}
+
+impl Default for DesktopConfig {
+    fn default() -> Self {
+        DesktopConfig {
+            push_to_talk_key: "Ctrl+Alt+Space".into(),
+            toggle_key: "Ctrl+Alt+L".into(),
+            autostart: false,
+            notifications: true,
+        }
+    }
+}
+
 impl Config {
     /// Parses configuration text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -222,7 +249,8 @@ impl Config {
         }
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    /// Checks the values a parser cannot (ranges, URL schemes, language codes).
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -273,6 +301,8 @@ pub struct Settings {
     /// Partial downloads and wheels waiting to be unpacked.
     pub downloads_dir: PathBuf,
     pub config: Config,
+    /// `SOTTO_MODELS_DIR`, which wins over the configuration when it changes.
+    models_env: Option<PathBuf>,
 }
 
 impl Settings {
@@ -291,6 +321,16 @@ impl Settings {
         Ok(Settings::resolve(dirs, config_file, config, models_env))
     }
 
+    /// The same environment with another configuration (after the user changed it).
+    pub fn with_config(&self, config: Config) -> Settings {
+        Settings::resolve(
+            self.dirs.clone(),
+            self.config_file.clone(),
+            config,
+            self.models_env.clone(),
+        )
+    }
+
     fn resolve(
         dirs: BaseDirs,
         config_file: PathBuf,
@@ -302,6 +342,7 @@ impl Settings {
         let anchored = |p: &Option<PathBuf>| p.as_ref().map(|p| dirs.config.join(p));
         Settings {
             models_dir: models_env
+                .clone()
                 .or_else(|| anchored(&config.paths.models))
                 .unwrap_or_else(|| dirs.data.join("models")),
             database: anchored(&config.paths.database)
@@ -312,6 +353,7 @@ impl Settings {
             config_file,
             config,
             dirs,
+            models_env,
         }
     }
 }
@@ -333,6 +375,9 @@ pub fn write_default_config(path: &Path, force: bool) -> Result<(), ConfigError>
     }
     std::fs::write(path, DEFAULT_CONFIG_TOML).map_err(write_err)
 }
+
+mod save;
+pub use save::save;
 
 #[cfg(test)]
 mod tests;

@@ -141,3 +141,63 @@ fn unreadable_config_is_an_error_not_defaults() {
     let err = Config::load(&dir.path().join("config.toml")).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
 }
+
+#[test]
+fn save_changes_only_what_changed_and_keeps_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = "# my notes about Sotto\n[speech]\n# the USB one\ninput_device = \"USB\"  # desk mic\nlanguage = \"de\"\n";
+    std::fs::write(&path, text).unwrap();
+    let mut config = Config::load(&path).unwrap();
+    config.speech.input_device = "Headset".into();
+    config.desktop.autostart = true;
+    save(&path, &config).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.starts_with("# my notes about Sotto\n[speech]\n# the USB one\n"), "{written}");
+    assert!(written.contains("input_device = \"Headset\"  # desk mic"), "{written}");
+    assert!(written.contains("language = \"de\""), "{written}");
+    // Unchanged defaults are not spelled out; the changed one is.
+    assert!(!written.contains("[models]"), "{written}");
+    assert!(written.contains("[desktop]") && written.contains("autostart = true"), "{written}");
+    assert_eq!(Config::load(&path).unwrap(), config);
+}
+
+#[test]
+fn save_starts_a_missing_file_from_the_commented_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/config.toml");
+    let mut config = Config::default();
+    config.history.keep_audio_days = 7;
+    save(&path, &config).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("keep_audio_days = 7"), "{written}");
+    assert!(written.contains("# Days to keep recorded audio"), "{written}");
+    assert_eq!(Config::load(&path).unwrap(), config);
+}
+
+#[test]
+fn save_refuses_invalid_values_and_broken_files_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let mut config = Config::default();
+    config.speech.language = "english".into();
+    let err = save(&path, &config).unwrap_err();
+    assert!(err.to_string().contains("speech.language"), "{err}");
+    assert!(!path.exists());
+
+    std::fs::write(&path, "[speech\nlanguage = ").unwrap();
+    let err = save(&path, &Config::default()).unwrap_err();
+    assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "[speech\nlanguage = ");
+}
+
+#[test]
+fn save_removes_a_path_set_back_to_its_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[paths]\nrecordings = \"/tmp/rec\"\n").unwrap();
+    let mut config = Config::load(&path).unwrap();
+    config.paths.recordings = None;
+    save(&path, &config).unwrap();
+    assert_eq!(Config::load(&path).unwrap().paths.recordings, None);
+}

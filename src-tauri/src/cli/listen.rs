@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use sotto_audio::CaptureConfig;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
 use crate::app::App;
-use crate::engines::asr::{self, AsrEngine};
-use crate::listener::{self, Control, Endpointing, ListenConfig, ListenEvent};
+use crate::listener::{self, Control, Endpointing, ListenEvent};
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
@@ -59,40 +57,26 @@ pub async fn run(app: &App, args: ListenArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let speech = &app.settings.config.speech;
-    let id = asr::choose_model(app, args.model.as_deref()).await?;
-    let model_file = asr::model_file(app, &id).await?;
-    let vad = if args.push_to_talk {
-        asr::vad_file(app)
+    let mode = if args.push_to_talk {
+        Endpointing::PushToTalk
     } else {
-        Some(asr::vad_model_file(app).await?)
+        Endpointing::HandsFree {
+            hangover: Duration::from_millis(u64::from(
+                args.hangover_ms.unwrap_or(speech.hangover_ms),
+            )),
+        }
     };
-    let mut engine = AsrEngine::new(model_file, vad, Duration::from_secs(600));
+    let (mut engine, mut config) = listener::prepare(app, mode, args.model.as_deref()).await?;
     let store = app.store().await?;
-    let device = args
-        .device
-        .clone()
-        .or_else(|| Some(speech.input_device.clone()).filter(|d| !d.is_empty()));
-    let config = ListenConfig {
-        capture: CaptureConfig {
-            device,
-            ..CaptureConfig::default()
-        },
-        mode: if args.push_to_talk {
-            Endpointing::PushToTalk
-        } else {
-            Endpointing::HandsFree {
-                hangover: Duration::from_millis(u64::from(
-                    args.hangover_ms.unwrap_or(speech.hangover_ms),
-                )),
-            }
-        },
-        partial_every: (speech.partials && !args.no_partials)
-            .then_some(Duration::from_millis(1000)),
-        options: asr::live_options(app),
-        recordings_dir: (speech.keep_recordings && !args.no_recording)
-            .then(|| app.settings.recordings_dir.clone()),
-        model_id: id.clone(),
-    };
+    if let Some(device) = &args.device {
+        config.capture.device = Some(device.clone());
+    }
+    if args.no_partials {
+        config.partial_every = None;
+    }
+    if args.no_recording {
+        config.recordings_dir = None;
+    }
 
     let (control_tx, controls) = mpsc::channel(8);
     let (events_tx, mut events) = mpsc::channel(64);

@@ -1,0 +1,114 @@
+//! Writing a changed [`Config`] back to `config.toml` the way a person would edit it: only the
+//! keys whose values changed are touched, so the user's comments, order and spacing stay.
+//! A missing file starts from the commented default configuration.
+
+use std::io::Write;
+use std::path::Path;
+
+use toml_edit::{DocumentMut, Item, Table};
+
+use crate::{Config, ConfigError, DEFAULT_CONFIG_TOML};
+
+/// Saves `config` to `path`. It is validated first, and the file is replaced atomically (a
+/// temporary file beside it, then a rename), so a full disk or a crash leaves the old file
+/// whole. A file that does not parse as a configuration is not overwritten: the error says
+/// so, and the user's edits there are not lost.
+pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
+    config.validate(path)?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DEFAULT_CONFIG_TOML.to_string(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let current = Config::parse(&text, path)?;
+    if &current == config {
+        return Ok(());
+    }
+    let parse_error = |message: String| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut document: DocumentMut = text.parse().map_err(|e| parse_error(format!("{e}")))?;
+    let wanted: DocumentMut = toml::to_string(config)
+        .map_err(|e| parse_error(format!("cannot write the configuration: {e}")))?
+        .parse()
+        .map_err(|e| parse_error(format!("{e}")))?;
+    let before: DocumentMut = toml::to_string(&current)
+        .map_err(|e| parse_error(format!("cannot write the configuration: {e}")))?
+        .parse()
+        .map_err(|e| parse_error(format!("{e}")))?;
+    for (section, wanted_item) in wanted.iter() {
+        let Some(wanted_table) = wanted_item.as_table() else {
+            continue;
+        };
+        let before_table = before.get(section).and_then(Item::as_table);
+        let changed: Vec<(&str, &Item)> = wanted_table
+            .iter()
+            .filter(|(key, value)| {
+                before_table
+                    .and_then(|t| t.get(key))
+                    .map(Item::to_string)
+                    != Some(value.to_string())
+            })
+            .collect();
+        // Keys that became unset (an optional path back to its default).
+        let unset: Vec<&str> = before_table
+            .map(|t| {
+                t.iter()
+                    .map(|(key, _)| key)
+                    .filter(|key| !wanted_table.contains_key(key))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if changed.is_empty() && unset.is_empty() {
+            continue;
+        }
+        let table = document
+            .entry(section)
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| parse_error(format!("[{section}] is not a table")))?;
+        for (key, value) in changed {
+            set_keeping_comments(table, key, value.clone());
+        }
+        for key in unset {
+            table.remove(key);
+        }
+    }
+    write_atomically(path, document.to_string().as_bytes())
+}
+
+/// Replaces the value of `key` in place, so the comment above the key (the key's decor) and
+/// the one after the value stay.
+fn set_keeping_comments(table: &mut Table, key: &str, mut value: Item) {
+    match table.get_mut(key) {
+        Some(item) => {
+            if let (Some(old), Some(new)) = (item.as_value(), value.as_value_mut()) {
+                *new.decor_mut() = old.decor().clone();
+            }
+            *item = value;
+        }
+        None => {
+            table.insert(key, value);
+        }
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
+    let write_err = |source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    temp.write_all(bytes).map_err(write_err)?;
+    temp.as_file().sync_all().map_err(write_err)?;
+    temp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
