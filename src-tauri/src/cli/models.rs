@@ -370,7 +370,7 @@ pub(crate) async fn recommended_ids(app: &App) -> Result<Vec<String>> {
 /// answer: an installed model counts as reachable, so when the offline pick of every task is
 /// already installed, no probe could pick anything else. Keeps `sotto`'s start and every
 /// `transcribe` free of network round trips once the models are in place.
-pub(crate) async fn recommended_choices(app: &App) -> Vec<sotto_models::Recommendation> {
+pub async fn recommended_choices(app: &App) -> Vec<sotto_models::Recommendation> {
     let offline = recommendations(app, true).await;
     let all_installed = offline.iter().all(|r| {
         r.chosen.as_deref().is_none_or(|id| {
