@@ -50,9 +50,7 @@ pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
         let changed: Vec<(&str, &Item)> = wanted_table
             .iter()
             .filter(|(key, value)| {
-                before_table
-                    .and_then(|t| t.get(key))
-                    .map(Item::to_string)
+                before_table.and_then(|t| t.get(key)).map(Item::to_string)
                     != Some(value.to_string())
             })
             .collect();

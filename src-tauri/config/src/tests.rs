@@ -153,12 +153,21 @@ fn save_changes_only_what_changed_and_keeps_comments() {
     config.desktop.autostart = true;
     save(&path, &config).unwrap();
     let written = std::fs::read_to_string(&path).unwrap();
-    assert!(written.starts_with("# my notes about Sotto\n[speech]\n# the USB one\n"), "{written}");
-    assert!(written.contains("input_device = \"Headset\"  # desk mic"), "{written}");
+    assert!(
+        written.starts_with("# my notes about Sotto\n[speech]\n# the USB one\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("input_device = \"Headset\"  # desk mic"),
+        "{written}"
+    );
     assert!(written.contains("language = \"de\""), "{written}");
     // Unchanged defaults are not spelled out; the changed one is.
     assert!(!written.contains("[models]"), "{written}");
-    assert!(written.contains("[desktop]") && written.contains("autostart = true"), "{written}");
+    assert!(
+        written.contains("[desktop]") && written.contains("autostart = true"),
+        "{written}"
+    );
     assert_eq!(Config::load(&path).unwrap(), config);
 }
 
@@ -171,7 +180,10 @@ fn save_starts_a_missing_file_from_the_commented_defaults() {
     save(&path, &config).unwrap();
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(written.contains("keep_audio_days = 7"), "{written}");
-    assert!(written.contains("# Days to keep recorded audio"), "{written}");
+    assert!(
+        written.contains("# Days to keep recorded audio"),
+        "{written}"
+    );
     assert_eq!(Config::load(&path).unwrap(), config);
 }
 
@@ -188,7 +200,10 @@ fn save_refuses_invalid_values_and_broken_files_without_writing() {
     std::fs::write(&path, "[speech\nlanguage = ").unwrap();
     let err = save(&path, &Config::default()).unwrap_err();
     assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "[speech\nlanguage = ");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "[speech\nlanguage = "
+    );
 }
 
 #[test]

@@ -14,8 +14,8 @@ use sotto_executor::{CancellationToken, Event};
 use sotto_store::UtteranceId;
 use sotto_tools::policy::{Input, ToolSetting};
 use sotto_window_api::{
-    AssistantState, CallView, HistoryDetail, HistoryRow, PlanStep, PlanView, RequestUpdate,
-    StatusView, ToolView,
+    AssistantState, CallView, HistoryDetail, HistoryRow, MicrophoneView, PlanStep, PlanView,
+    RequestUpdate, StatusView, ToolView,
 };
 
 use crate::confirm::{Confirmations, WindowConfirmer, DEFAULT_TIMEOUT};
@@ -56,6 +56,8 @@ impl Assistant {
                 state: AssistantState::Idle,
                 detail: None,
                 last_result: None,
+                muted: false,
+                microphone: MicrophoneView::Closed,
             }),
             confirmations: Default::default(),
             current: Mutex::new(None),
@@ -75,26 +77,62 @@ impl Assistant {
     }
 
     fn set_state(&self, state: AssistantState, detail: Option<String>) {
-        let status = {
-            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        self.update_status(|status| {
             status.state = state;
             status.detail = detail;
-            status.clone()
-        };
-        self.ui.status(&status);
+        });
     }
 
     fn finish(&self, state: AssistantState, detail: Option<String>, result: Option<String>) {
-        let status = {
-            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        self.update_status(|status| {
             status.state = state;
             status.detail = detail;
             if result.is_some() {
                 status.last_result = result;
             }
+        });
+    }
+
+    /// Changes the status and shows it (window and tray).
+    fn update_status(&self, change: impl FnOnce(&mut StatusView)) {
+        let status = {
+            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut status);
             status.clone()
         };
         self.ui.status(&status);
+    }
+
+    /// The microphone's state, as the voice service sees it.
+    pub fn set_microphone(&self, microphone: MicrophoneView) {
+        self.update_status(|status| {
+            status.muted = microphone == MicrophoneView::Muted;
+            status.microphone = microphone;
+        });
+    }
+
+    /// Recording began (`true`) or ended without a request (`false`, with why). A request
+    /// under way keeps its state: the tray shows listening only while idle.
+    pub fn set_listening(&self, listening: bool, detail: Option<String>) {
+        self.update_status(|status| match (listening, status.state) {
+            (true, AssistantState::Idle | AssistantState::Error) => {
+                status.state = AssistantState::Listening;
+                status.detail = detail;
+            }
+            (false, AssistantState::Listening) => {
+                status.state = AssistantState::Idle;
+                status.detail = detail;
+            }
+            _ => {}
+        });
+    }
+
+    /// Whether a request is under way.
+    pub fn busy(&self) -> bool {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// Loads the planner model and evaluates its stable prompt now, so the first request
@@ -113,6 +151,16 @@ impl Assistant {
     /// Starts carrying out `text` in the background; progress goes to the window. Refused
     /// while another request runs (the window disables its box meanwhile).
     pub fn submit(self: &Arc<Assistant>, text: String) -> Result<(), String> {
+        self.submit_from(text, None)
+    }
+
+    /// As [`Assistant::submit`], for what was said: `utterance` is the history row the
+    /// listener already wrote (with the recording), which the request then continues.
+    pub fn submit_from(
+        self: &Arc<Assistant>,
+        text: String,
+        utterance: Option<UtteranceId>,
+    ) -> Result<(), String> {
         let text = text.trim().to_string();
         if text.is_empty() {
             return Err("type a request first".into());
@@ -131,7 +179,7 @@ impl Assistant {
         let assistant = Arc::clone(self);
         tokio::spawn(async move {
             // Errors are shown through the window's events; nothing to return here.
-            let _ = assistant.run(&text, cancel).await;
+            let _ = assistant.run_from(&text, utterance, cancel).await;
         });
         Ok(())
     }
@@ -150,14 +198,30 @@ impl Assistant {
 
     /// Carries out one typed request and waits for it; [`Assistant::submit`] runs this.
     pub async fn run(&self, text: &str, cancel: CancellationToken) -> Result<Outcome> {
-        let result = self.run_inner(text, cancel).await;
+        self.run_from(text, None, cancel).await
+    }
+
+    /// Carries out a request and waits for it; `utterance` is its history row if the
+    /// listener wrote one (a spoken request).
+    pub async fn run_from(
+        &self,
+        text: &str,
+        utterance: Option<UtteranceId>,
+        cancel: CancellationToken,
+    ) -> Result<Outcome> {
+        let result = self.run_inner(text, utterance, cancel).await;
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
         result
     }
 
-    async fn run_inner(&self, text: &str, cancel: CancellationToken) -> Result<Outcome> {
+    async fn run_inner(
+        &self,
+        text: &str,
+        utterance: Option<UtteranceId>,
+        cancel: CancellationToken,
+    ) -> Result<Outcome> {
         self.set_state(AssistantState::Thinking, Some(text.to_string()));
-        let mut recorded: Option<UtteranceId> = None;
+        let mut recorded: Option<UtteranceId> = utterance;
         let result = self.carry_out(text, cancel, &mut recorded).await;
         match &result {
             Ok(outcome) => {
@@ -221,10 +285,14 @@ impl Assistant {
             },
         };
         let options = RequestOptions {
-            input: Input::Typed,
+            input: if recorded.is_some() {
+                Input::Voice
+            } else {
+                Input::Typed
+            },
             yes: false,
             confirmer: Arc::new(confirmer),
-            utterance: None,
+            utterance: *recorded,
             cancel,
         };
         let ui = Arc::clone(&self.ui);

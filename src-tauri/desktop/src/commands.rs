@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use sotto_window_api::{
-    ConfirmPrompt, ConfirmReply, HistoryDetail, HistoryRow, StatusView, ToolView,
+    ConfirmPrompt, ConfirmReply, HistoryDetail, HistoryRow, ModelView, OnboardingView, PluginView,
+    Preferences, SettingsView, StatusView, ToolView,
 };
 use tauri::State;
 
+use crate::settings::SettingsService;
+use crate::voice::Voice;
 use crate::Assistant;
 
 type Shared<'a> = State<'a, Arc<Assistant>>;
@@ -81,4 +84,97 @@ pub async fn set_tool_setting(
         .set_tool_setting(&tool, setting.as_deref())
         .await
         .map_err(message)
+}
+
+// The microphone.
+
+type VoiceState<'a> = State<'a, Arc<Voice>>;
+type SettingsState<'a> = State<'a, Arc<SettingsService>>;
+
+/// Start recording an utterance (the window's microphone button, pressed).
+#[tauri::command]
+pub async fn listen_start(voice: VoiceState<'_>) -> Result<(), String> {
+    voice.start()
+}
+
+/// Finish the recording: it is transcribed and carried out.
+#[tauri::command]
+pub async fn listen_stop(voice: VoiceState<'_>) -> Result<(), String> {
+    voice.stop()
+}
+
+#[tauri::command]
+pub async fn set_muted(voice: VoiceState<'_>, muted: bool) -> Result<(), String> {
+    voice.set_muted(muted);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn mic_test(voice: VoiceState<'_>, on: bool) -> Result<(), String> {
+    voice.mic_test(on)
+}
+
+// Settings, models, plugins, first run.
+
+#[tauri::command]
+pub async fn settings(service: SettingsState<'_>) -> Result<SettingsView, String> {
+    Ok(service.view())
+}
+
+#[tauri::command]
+pub async fn save_preferences(
+    service: SettingsState<'_>,
+    preferences: Preferences,
+) -> Result<SettingsView, String> {
+    service.save(&preferences).map_err(message)
+}
+
+#[tauri::command]
+pub async fn models(service: SettingsState<'_>) -> Result<Vec<ModelView>, String> {
+    service.models().await.map_err(message)
+}
+
+#[tauri::command]
+pub async fn model_fetch(service: SettingsState<'_>, id: String) -> Result<(), String> {
+    service.fetch_model(id)
+}
+
+#[tauri::command]
+pub async fn plugins(service: SettingsState<'_>) -> Result<Vec<PluginView>, String> {
+    service.plugins().await.map_err(message)
+}
+
+#[tauri::command]
+pub async fn plugin_set_enabled(
+    service: SettingsState<'_>,
+    id: String,
+    enabled: bool,
+) -> Result<(), String> {
+    service
+        .set_plugin_enabled(&id, enabled)
+        .await
+        .map_err(message)
+}
+
+#[tauri::command]
+pub async fn onboarding(service: SettingsState<'_>) -> Result<OnboardingView, String> {
+    service.onboarding().await.map_err(message)
+}
+
+/// First-run setup finished or skipped: the microphone opens, the planner loads.
+#[tauri::command]
+pub async fn onboarding_done(
+    service: SettingsState<'_>,
+    voice: VoiceState<'_>,
+    assistant: Shared<'_>,
+) -> Result<(), String> {
+    service.onboarding_done().map_err(message)?;
+    voice.open();
+    let assistant = Arc::clone(&assistant);
+    tokio::spawn(async move {
+        if let Err(e) = assistant.warm_up().await {
+            tracing::warn!("the planner did not start: {e:#}");
+        }
+    });
+    Ok(())
 }

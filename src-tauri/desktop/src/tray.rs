@@ -4,16 +4,18 @@
 
 use sotto_window_api::{AssistantState, StatusView};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
 const TRAY_ID: &str = "sotto";
-const MAIN_WINDOW: &str = "main";
+pub const MAIN_WINDOW: &str = "main";
 
-/// The menu item that shows the last result (updated in place).
+/// The menu items that follow the state (updated in place).
 pub struct TrayItems {
     last: MenuItem<Wry>,
+    listen: MenuItem<Wry>,
+    mute: CheckMenuItem<Wry>,
 }
 
 impl std::fmt::Debug for TrayItems {
@@ -37,6 +39,15 @@ fn icon(state: AssistantState) -> Option<Image<'static>> {
 /// Builds the tray. An error means this desktop has none.
 pub fn build(app: &tauri::App) -> tauri::Result<()> {
     let last = MenuItem::with_id(app, "last", "No requests yet", false, None::<&str>)?;
+    let listen = MenuItem::with_id(app, "listen", "Start listening", true, None::<&str>)?;
+    let mute = CheckMenuItem::with_id(
+        app,
+        "mute",
+        "Mute the microphone",
+        true,
+        false,
+        None::<&str>,
+    )?;
     let open = MenuItem::with_id(app, "open", "Open Sotto", true, None::<&str>)?;
     let cancel = MenuItem::with_id(
         app,
@@ -51,6 +62,8 @@ pub fn build(app: &tauri::App) -> tauri::Result<()> {
         &[
             &last,
             &PredefinedMenuItem::separator(app)?,
+            &listen,
+            &mute,
             &open,
             &cancel,
             &PredefinedMenuItem::separator(app)?,
@@ -63,6 +76,18 @@ pub fn build(app: &tauri::App) -> tauri::Result<()> {
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => show_window(app),
+            "listen" => {
+                if let Some(voice) = app.try_state::<std::sync::Arc<crate::voice::Voice>>() {
+                    if let Err(e) = voice.toggle() {
+                        tracing::warn!("{e}");
+                    }
+                }
+            }
+            "mute" => {
+                if let Some(voice) = app.try_state::<std::sync::Arc<crate::voice::Voice>>() {
+                    voice.set_muted(!voice.muted());
+                }
+            }
             "cancel" => {
                 if let Some(assistant) = app.try_state::<std::sync::Arc<crate::Assistant>>() {
                     assistant.cancel();
@@ -85,7 +110,7 @@ pub fn build(app: &tauri::App) -> tauri::Result<()> {
         builder = builder.icon(icon);
     }
     builder.build(app)?;
-    app.manage(TrayItems { last });
+    app.manage(TrayItems { last, listen, mute });
     Ok(())
 }
 
@@ -100,10 +125,22 @@ pub fn show_status(app: &AppHandle, status: &StatusView) {
         None => format!("Sotto: {}", status.state.describe()),
     };
     let _ = tray.set_tooltip(Some(tooltip));
-    if let (Some(items), Some(last)) = (app.try_state::<TrayItems>(), &status.last_result) {
+    let Some(items) = app.try_state::<TrayItems>() else {
+        return;
+    };
+    if let Some(last) = &status.last_result {
         let line: String = last.chars().take(60).collect();
         let _ = items.last.set_text(format!("Last: {line}"));
     }
+    let _ = items
+        .listen
+        .set_text(if status.state == AssistantState::Listening {
+            "Stop listening"
+        } else {
+            "Start listening"
+        });
+    let _ = items.listen.set_enabled(!status.muted);
+    let _ = items.mute.set_checked(status.muted);
 }
 
 pub fn show_window(app: &AppHandle) {

@@ -18,7 +18,7 @@ mod eval_plan;
 mod history;
 mod interactive;
 mod listen;
-pub(crate) mod models;
+pub mod models;
 pub mod plan;
 mod plugins;
 mod progress;
