@@ -6,7 +6,7 @@ import { createHeader } from "../src/header";
 import { createHistory } from "../src/history";
 import { createLivePanel } from "../src/live";
 import { createTools } from "../src/tools";
-import { byTestId, detail, HOSTILE, prompt, row, tool } from "./fixtures";
+import { byTestId, detail, HOSTILE, prompt, row, status, tool } from "./fixtures";
 
 vi.mock("../src/api");
 const mocked = vi.mocked(api);
@@ -92,7 +92,8 @@ describe("hostile text is shown as text", () => {
   it("in the header", () => {
     const header = createHeader();
     document.body.append(header.element);
-    header.setStatus({ state: "error", detail: HOSTILE, last_result: null });
+    header.setStatus(status({ state: "error", detail: HOSTILE, microphone: { kind: "unavailable", message: HOSTILE } }));
+    expectShownAsText(byTestId("mic-state"));
     expectShownAsText(header.element);
   });
 
