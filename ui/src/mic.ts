@@ -17,12 +17,34 @@ export interface MicControls {
   recording(): boolean;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A microphone drawn in SVG (an emoji would depend on the system's fonts). */
+function micIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "mic-icon");
+  for (const d of ["M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3z", "M6 11a6 6 0 0 0 12 0", "M12 17v4", "M9 21h6"]) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    svg.appendChild(path);
+  }
+  return svg;
+}
+
 export function createMicControls(onError: (message: string) => void): MicControls {
   const button = h("button", {
     className: "mic-button",
     testid: "mic-button",
     attrs: { type: "button", "aria-pressed": "false", "aria-label": "Speak (hold, or press Space to start and again to stop)" },
-  }, h("span", { className: "mic-icon", attrs: { "aria-hidden": "true" }, text: "🎙" }));
+  }, micIcon());
   const mute = h("button", { className: "mute-toggle", testid: "mute-toggle", attrs: { type: "button", "aria-pressed": "false" }, text: "Mute" });
 
   let recording = false;

@@ -91,7 +91,8 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
 
   const element = h(
     "form",
-    { className: "settings-form", testid: "settings-form", attrs: { "aria-label": "Preferences" } },
+    // novalidate: the form's own check (read) explains the problem next to Save, like the backend's.
+    { className: "settings-form", testid: "settings-form", attrs: { "aria-label": "Preferences", novalidate: "" } },
     h("fieldset", {}, h("legend", { text: "Microphone and speech" }),
       field("Microphone", device), micTest.element,
       field("Language you speak", language),

@@ -303,7 +303,7 @@ pub enum VoiceUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ModelView {
     pub id: String,
-    /// `asr`, `vad`, `llm`, `ngram`.
+    /// `asr`, `vad` or `planner`.
     pub task: String,
     pub description: String,
     pub size_bytes: u64,

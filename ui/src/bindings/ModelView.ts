@@ -5,7 +5,7 @@
  */
 export type ModelView = { id: string, 
 /**
- * `asr`, `vad`, `llm`, `ngram`.
+ * `asr`, `vad` or `planner`.
  */
 task: string, description: string, size_bytes: number, 
 /**
