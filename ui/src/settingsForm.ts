@@ -82,6 +82,10 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
   const asrModel = select("asr-model");
   const plannerModel = select("planner-model");
 
+  // mic_test listens to the saved device, so a new choice must be saved before it can be tested.
+  const deviceUnsaved = h("span", { className: "meta", testid: "device-unsaved", text: "Save first to test this microphone: the test uses the saved one." });
+  let savedDevice = "";
+  device.addEventListener("change", () => (deviceUnsaved.hidden = device.value === savedDevice));
   const hotkeysNote = h("p", { className: "note", testid: "hotkeys-note" });
   const configFile = h("p", { className: "meta", testid: "config-file" });
   const restart = h("p", { className: "note", testid: "restart-needed", attrs: { role: "status" }, text: "Restart Sotto to apply the new models." });
@@ -94,7 +98,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
     // novalidate: the form's own check (read) explains the problem next to Save, like the backend's.
     { className: "settings-form", testid: "settings-form", attrs: { "aria-label": "Preferences", novalidate: "" } },
     h("fieldset", {}, h("legend", { text: "Microphone and speech" }),
-      field("Microphone", device), micTest.element,
+      field("Microphone", device, deviceUnsaved), micTest.element,
       field("Language you speak", language),
       check("Show words as they are heard", partials, "Partial transcripts while you speak"),
       check("Keep recordings", keepRecordings, "So you can play them back from the history"),
@@ -128,6 +132,8 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
     const p = view.preferences;
     fill(device, [["", "System default"], ...view.devices.map((d): [string, string] => [d.id, d.is_default ? `${d.name} (default)` : d.name])], p.input_device, (v) => `${v} (not connected)`);
     fill(language, LANGUAGES.map(([code, name]): [string, string] => [code, `${name} (${code})`]), p.language, (v) => v);
+    savedDevice = p.input_device;
+    deviceUnsaved.hidden = true;
     partials.checked = p.partials;
     keepRecordings.checked = p.keep_recordings;
     keepDays.value = String(p.keep_audio_days);

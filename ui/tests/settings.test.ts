@@ -142,6 +142,16 @@ describe("the preferences form", () => {
     expect(byTestId("settings-error")?.textContent).toContain("whole number");
   });
 
+  it("says a newly chosen microphone must be saved before the test uses it", () => {
+    expect(byTestId("device-unsaved")?.hidden).toBe(true);
+    select("device").value = "laptop";
+    select("device").dispatchEvent(new Event("change"));
+    expect(byTestId("device-unsaved")?.hidden).toBe(false);
+    select("device").value = "";
+    select("device").dispatchEvent(new Event("change"));
+    expect(byTestId("device-unsaved")?.hidden).toBe(true);
+  });
+
   it("tests the microphone with a level meter, and stops the test when hidden", async () => {
     const test = byTestId("mic-test") as HTMLButtonElement;
     test.click();
