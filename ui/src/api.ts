@@ -7,15 +7,15 @@ import type { ConfirmPrompt } from "./bindings/ConfirmPrompt";
 import type { ConfirmReply } from "./bindings/ConfirmReply";
 import type { HistoryDetail } from "./bindings/HistoryDetail";
 import type { HistoryRow } from "./bindings/HistoryRow";
-import type { RequestUpdate } from "./bindings/RequestUpdate";
-import type { StatusView } from "./bindings/StatusView";
-import type { ToolView } from "./bindings/ToolView";
 import type { ModelProgress } from "./bindings/ModelProgress";
 import type { ModelView } from "./bindings/ModelView";
 import type { OnboardingView } from "./bindings/OnboardingView";
 import type { PluginView } from "./bindings/PluginView";
 import type { Preferences } from "./bindings/Preferences";
+import type { RequestUpdate } from "./bindings/RequestUpdate";
 import type { SettingsView } from "./bindings/SettingsView";
+import type { StatusView } from "./bindings/StatusView";
+import type { ToolView } from "./bindings/ToolView";
 import type { VoiceUpdate } from "./bindings/VoiceUpdate";
 
 export type { UnlistenFn };

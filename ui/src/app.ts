@@ -1,8 +1,10 @@
 // Builds the window and wires the backend's commands and events to its parts.
 import * as api from "./api";
 import type { AssistantState } from "./bindings/AssistantState";
+import type { ModelProgress } from "./bindings/ModelProgress";
 import type { RequestUpdate } from "./bindings/RequestUpdate";
 import type { StatusView } from "./bindings/StatusView";
+import type { VoiceUpdate } from "./bindings/VoiceUpdate";
 import { createCommandBox } from "./command";
 import { createConfirmDialog, type ConfirmDialog } from "./confirm";
 import { h } from "./dom";
@@ -15,8 +17,6 @@ import { createOnboarding, type Onboarding } from "./onboarding";
 import { createSettings } from "./settings";
 import { createTabs } from "./tabs";
 import { createTools } from "./tools";
-import type { VoiceUpdate } from "./bindings/VoiceUpdate";
-import type { ModelProgress } from "./bindings/ModelProgress";
 
 export interface App {
   confirm: ConfirmDialog;
