@@ -5,7 +5,8 @@
 // emitting an event calls each handler with { event, id, payload }.
 //
 // The test drives it through window.__sottoMock: `calls` (every command with its arguments),
-// `open(name)` (lets a paused scenario go on), `emit(event, payload)`.
+// `open(name)` (lets a paused scenario go on: `step1-<utterance>`, `download-<model id>`),
+// `emit(event, payload)`, `micTesting()` (whether mic_test is on).
 (() => {
   const callbacks = new Map();
   const listeners = new Map(); // event name -> handler ids
@@ -44,7 +45,8 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // --- the fake backend's data ---------------------------------------------------------------
-  let status = { state: "idle", detail: null, last_result: null };
+  const MIC = { kind: "ready", device: "Mock USB Microphone", native: "48000 Hz, 1 channel(s), f32" };
+  let status = { state: "idle", detail: null, last_result: null, muted: false, microphone: MIC };
   let nextId = 3;
   let cancelled = false;
   const answers = new Map(); // confirmation id -> resolve(answer)
@@ -117,7 +119,7 @@
 
   function finish(detail, reply, ok) {
     detail.row.status = ok ? "done" : "failed";
-    status = { state: "idle", detail: null, last_result: reply };
+    status = { ...status, state: "idle", detail: null, last_result: reply };
     emit("sotto:request", { kind: "done", utterance: detail.row.id, reply, ok, plan_ms: 420, fast_path: null });
     emit("sotto:status", status);
   }
@@ -177,8 +179,9 @@
     finish(detail, `Sent “hi” to ${name}.`, true);
   }
 
-  async function timerScenario(text) {
+  async function timerScenario(text, input = "typed") {
     const detail = record(text);
+    detail.row.input = input;
     const utterance = detail.row.id;
     setStatus("thinking", `planning: ${text}`);
     emit("sotto:request", { kind: "recorded", utterance, text });
@@ -195,6 +198,64 @@
     finish(detail, "Timer set for 10 minutes.", true);
   }
 
+  // --- voice, settings, models, plugins, onboarding --------------------------------------------
+  let preferences = {
+    input_device: "",
+    language: "en",
+    partials: true,
+    keep_recordings: true,
+    keep_audio_days: 30,
+    push_to_talk_key: "Ctrl+Alt+Space",
+    toggle_key: "",
+    autostart: false,
+    notifications: true,
+    asr_model: "",
+    planner_model: "",
+  };
+  const devices = [
+    { id: "usb", name: "Mock USB Microphone", is_default: true },
+    { id: "laptop", name: "Built-in microphone", is_default: false },
+  ];
+  const models = [
+    { id: "whisper-base-en", task: "asr", description: "Whisper base, English.", size_bytes: 148_000_000, state: "installed", recommended: true, in_use: true },
+    { id: "whisper-small", task: "asr", description: "Whisper small, many languages.", size_bytes: 488_000_000, state: "missing", recommended: false, in_use: false },
+    { id: "silero-vad", task: "vad", description: "Finds speech in audio.", size_bytes: 2_300_000, state: "installed", recommended: true, in_use: true },
+    { id: "qwen2.5-1.5b-q4", task: "llm", description: "The planner.", size_bytes: 1_100_000_000, state: "partial", recommended: true, in_use: true },
+  ];
+  const plugins = [{ id: "chat", name: "Chat", version: "0.3.1", enabled: true, tools: ["message_send"] }];
+  let onboarded = false;
+  let restartNeeded = false;
+  let micTimer = null;
+
+  const settingsView = () => ({
+    preferences,
+    devices,
+    hotkeys_note: "On Wayland, global hotkeys need the desktop's permission (see the README).",
+    config_file: "/home/user/.config/sotto/config.toml",
+    restart_needed: restartNeeded,
+  });
+
+  function setMic(muted) {
+    status = { ...status, muted, microphone: muted ? { kind: "muted" } : MIC };
+    emit("sotto:status", status);
+  }
+
+  // A download in a few steps, then the model is installed.
+  async function download(id) {
+    const model = models.find((m) => m.id === id);
+    const total = model.size_bytes;
+    for (const part of [0, 0.35, 0.7, 1]) {
+      emit("sotto:model", { id, stage: "download", bytes_done: Math.round(total * part), bytes_total: total, message: null, done: false, error: null });
+      await sleep(120);
+    }
+    emit("sotto:model", { id, stage: "verify", bytes_done: total, bytes_total: total, message: "checking the sha256", done: false, error: null });
+    await gate(`download-${id}`);
+    model.state = "installed";
+    emit("sotto:model", { id, stage: "download", bytes_done: total, bytes_total: total, message: "installed", done: true, error: null });
+  }
+
+  let heardText = "set a timer for ten minutes";
+
   const commands = {
     status: () => status,
     submit: ({ text }) => {
@@ -209,7 +270,7 @@
       const detail = details.get(utterance);
       if (detail) detail.row.status = "failed";
       emit("sotto:request", { kind: "failed", utterance, error: "cancelled" });
-      status = { state: "idle", detail: null, last_result: status.last_result };
+      status = { ...status, state: "idle", detail: null };
       emit("sotto:status", status);
       return null;
     },
@@ -232,6 +293,64 @@
       return null;
     },
     tools: () => tools,
+    listen_start: () => {
+      if (status.muted) throw new Error("the microphone is muted");
+      setStatus("listening", null);
+      emit("sotto:voice", { kind: "started" });
+      emit("sotto:voice", { kind: "level", dbfs: -21 });
+      emit("sotto:voice", { kind: "partial", text: "set a timer" });
+      return null;
+    },
+    listen_stop: () => {
+      const text = heardText;
+      const utterance = nextId;
+      emit("sotto:voice", { kind: "heard", utterance, text, audio_ms: 1900, transcribe_ms: 140 });
+      setTimeout(() => void timerScenario(text, "voice"), 0);
+      return null;
+    },
+    set_muted: ({ muted }) => {
+      setMic(muted);
+      return null;
+    },
+    settings: () => settingsView(),
+    save_preferences: ({ preferences: next }) => {
+      if (next.keep_audio_days > 3650) throw "keep_audio_days: at most 3650 days (10 years); use 0 to keep recordings forever";
+      if (next.asr_model !== preferences.asr_model || next.planner_model !== preferences.planner_model) restartNeeded = true;
+      preferences = { ...next };
+      return settingsView();
+    },
+    mic_test: ({ on }) => {
+      clearInterval(micTimer);
+      micTimer = null;
+      if (on) {
+        let i = 0;
+        micTimer = setInterval(() => emit("sotto:voice", { kind: "level", dbfs: [-52, -38, -30, -44][i++ % 4] }), 100);
+      }
+      return null;
+    },
+    models: () => models,
+    model_fetch: ({ id }) => {
+      if (!models.some((m) => m.id === id)) throw new Error(`no model ${id}`);
+      setTimeout(() => void download(id), 0);
+      return null;
+    },
+    plugins: () => plugins,
+    plugin_set_enabled: ({ id, enabled }) => {
+      const plugin = plugins.find((p) => p.id === id);
+      if (!plugin) throw new Error(`no plugin ${id}`);
+      plugin.enabled = enabled;
+      return null;
+    },
+    onboarding: () => ({
+      done: onboarded,
+      models: models.filter((m) => m.recommended),
+      push_to_talk_key: preferences.push_to_talk_key,
+      hotkeys_note: null,
+    }),
+    onboarding_done: () => {
+      onboarded = true;
+      return null;
+    },
     set_tool_setting: ({ tool, setting }) => {
       const found = tools.find((t) => t.name === tool);
       if (!found) throw new Error(`there is no tool called "${tool}"`);
@@ -269,5 +388,5 @@
     metadata: { currentWindow: { label: "main" }, currentWebview: { windowLabel: "main", label: "main" } },
   };
   window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: (_event, id) => callbacks.delete(id) };
-  window.__sottoMock = { calls, open, emit, listeners };
+  window.__sottoMock = { calls, open, emit, listeners, micTesting: () => micTimer !== null, setHeard: (text) => (heardText = text) };
 })();

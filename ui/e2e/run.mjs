@@ -101,12 +101,42 @@ try {
   console.log(`e2e: ${url} in ${CHROMIUM}`);
   await page.goto(url);
 
+  await step("first run: the onboarding shows, tests the microphone, downloads a model, finishes", async () => {
+    await page.waitForSelector(byId("onboarding"));
+    expect((await page.locator(`${byId("onboarding-step")}`).getAttribute("data-step")) === "1", "starts at step 1");
+    await page.waitForSelector(`${byId("onboarding-device")} option[value="laptop"]`, { state: "attached" });
+    await page.locator(byId("onboarding-device")).selectOption("laptop");
+    await page.waitForFunction(() => window.__sottoMock.calls.some(([c, a]) => c === "save_preferences" && a.preferences.input_device === "laptop"));
+    await page.locator(`${byId("onboarding")} ${byId("mic-test")}`).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="onboarding-heard"]')?.textContent === "We hear you.");
+    const level = Number(await page.locator(byId("onboarding-level")).getAttribute("aria-valuenow"));
+    expect(level > 0, `level meter at ${level}`);
+    await shot("onboarding");
+    await page.locator(byId("onboarding-next")).click();
+    await page.waitForFunction(() => !window.__sottoMock.micTesting());
+    expect(JSON.stringify((await calls("mic_test")).map((a) => a.on)) === "[true,false]", "mic_test on, then off on leaving step 1");
+    // Step 2: the planner is only partly downloaded.
+    expect((await page.locator(byId("onboarding-allset")).textContent()) === "", "not all set yet");
+    await page.locator(`${byId("model-download")}[data-id="qwen2.5-1.5b-q4"]`).click();
+    await page.waitForSelector(`${byId("model-progress")}[data-id="qwen2.5-1.5b-q4"][data-stage="verify"]`);
+    await shot("onboarding-models");
+    await page.evaluate(() => window.__sottoMock.open("download-qwen2.5-1.5b-q4"));
+    await page.waitForFunction(() => document.querySelector('[data-testid="onboarding-allset"]')?.textContent.startsWith("All set"));
+    await page.locator(byId("onboarding-next")).click();
+    expect((await page.locator(byId("onboarding-ptt")).textContent()) === "Ctrl+Alt+Space", "the push-to-talk key");
+    expect((await page.locator(byId("onboarding")).textContent()).includes("never given by voice"), "says confirmations are never by voice");
+    await page.locator(byId("onboarding-finish")).click();
+    await page.waitForSelector(byId("onboarding"), { state: "detached" });
+    expect((await calls("onboarding_done")).length === 1, "onboarding_done once");
+  });
+
   await step("idle window: Ready, history rows, command box focused", async () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="state"]')?.textContent === "Ready");
     await page.waitForSelector(`${byId("history-row")}[data-id="2"]`);
     expect((await page.locator(byId("history-row")).count()) === 2, "expected the 2 seeded history rows");
     expect((await focusedTestId()) === "command-input", "the command box should have focus");
     expect(await page.locator(byId("command-cancel")).isHidden(), "Cancel should be hidden when idle");
+    expect((await page.locator(byId("mic-state")).textContent()) === "Mock USB Microphone", "the microphone in the header");
     await shot("idle");
   });
 
@@ -231,12 +261,111 @@ try {
     await shot("tools");
   });
 
+  await step("settings: change, save (an error keeps the edits), download a model, plugins", async () => {
+    await page.locator(byId("tab-settings")).click();
+    await page.waitForSelector(`${byId("pref-language")} option[value="de"]`, { state: "attached" });
+    expect((await page.locator(byId("pref-device")).inputValue()) === "laptop", "the device chosen in the onboarding");
+    await page.locator(byId("pref-language")).selectOption("de");
+    await page.locator(byId("pref-keep-days")).fill("99999");
+    await page.locator(byId("pref-ptt-key")).focus();
+    await page.keyboard.press("Control+Alt+KeyK");
+    expect((await page.locator(byId("pref-ptt-key")).inputValue()) === "Ctrl+Alt+K", "captured hotkey");
+    await page.locator(byId("settings-save")).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="settings-error"]')?.textContent.includes("at most 3650"));
+    expect((await page.locator(byId("pref-language")).inputValue()) === "de", "the edits stay after an error");
+    await page.locator(byId("pref-keep-days")).fill("7");
+    await page.locator(byId("pref-planner-model")).selectOption("qwen2.5-1.5b-q4");
+    await page.locator(byId("settings-save")).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="settings-saved"]')?.textContent === "Saved");
+    expect((await page.locator(byId("settings-error")).textContent()) === "", "the error is gone");
+    expect(await page.locator(byId("restart-needed")).isVisible(), "restart notice after changing a model");
+    const saved = (await calls("save_preferences")).at(-1).preferences;
+    expect(saved.language === "de" && saved.keep_audio_days === 7 && saved.push_to_talk_key === "Ctrl+Alt+K" && saved.planner_model === "qwen2.5-1.5b-q4", `saved ${JSON.stringify(saved)}`);
+    // A model download from the Models section.
+    await page.locator(`${byId("model-download")}[data-id="whisper-small"]`).click();
+    await page.waitForSelector(`${byId("model-progress")}[data-id="whisper-small"][data-stage="verify"]`);
+    const value = await page.locator(`${byId("model-progress")}[data-id="whisper-small"] progress`).evaluate((el) => el.value);
+    expect(value === 100, `progress bar at ${value}`);
+    await shot("settings");
+    await page.evaluate(() => window.__sottoMock.open("download-whisper-small"));
+    await page.waitForSelector(`${byId("model-row")}[data-id="whisper-small"][data-state="installed"]`);
+    // Plugins.
+    await page.locator(`${byId("plugin-enabled")}[data-id="chat"]`).uncheck();
+    await page.waitForFunction(() => window.__sottoMock.calls.some(([c, a]) => c === "plugin_set_enabled" && a.id === "chat" && a.enabled === false));
+  });
+
+  await step("microphone: hold the button, the live panel shows level, partial text, then the request", async () => {
+    await page.locator(byId("tab-history")).click();
+    await page.locator(byId("mic-button")).hover();
+    await page.mouse.down();
+    await page.waitForFunction(() => document.querySelector('[data-testid="partial"]')?.textContent === "set a timer");
+    const level = await page.locator(byId("level-meter")).getAttribute("aria-valuenow");
+    expect(level === "65", `level meter at ${level}`);
+    expect((await page.locator(byId("state")).textContent()) === "Listening", "state pill says Listening");
+    await shot("listening");
+    await page.mouse.up();
+    await page.waitForSelector(byId("reply"));
+    expect((await page.locator(byId("live-transcript")).textContent()).includes("set a timer for ten minutes"), "heard text");
+    expect((await page.locator(byId("reply")).textContent()) === "Timer set for 10 minutes.", "reply");
+    expect((await calls("listen_start")).length === 1 && (await calls("listen_stop")).length === 1, "listen_start and listen_stop once each");
+  });
+
+  await step("microphone: the mute toggle mutes and unmutes", async () => {
+    await page.locator(byId("mute-toggle")).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="mic-state"]')?.textContent === "Muted");
+    expect(await page.locator(byId("mic-button")).isDisabled(), "the mic button is off while muted");
+    await page.locator(byId("mute-toggle")).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="mic-state"]')?.textContent === "Mock USB Microphone");
+    expect(JSON.stringify(await calls("set_muted")) === JSON.stringify([{ muted: true }, { muted: false }]), "set_muted args");
+  });
+
   await step("dark mode renders", async () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.locator(byId("tab-history")).click();
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg === "rgb(22, 24, 27)", `dark background, got ${bg}`);
     await shot("idle-dark");
+  });
+
+  await step("overlay: a spoken request from listening to the reply", async () => {
+    const overlay = await context.newPage();
+    overlay.setDefaultTimeout(5000);
+    overlay.on("pageerror", (error) => pageErrors.push(`overlay: ${error}`));
+    overlay.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(`overlay console: ${message.text()}`);
+    });
+    await overlay.setViewportSize({ width: 420, height: 160 });
+    await overlay.addInitScript({ path: join(here, "mock-backend.js") });
+    await overlay.goto(`${url}overlay.html`);
+    await overlay.waitForFunction(() => document.querySelector('[data-testid="overlay-state"]')?.textContent === "Ready");
+    const emit = (event, payload) => overlay.evaluate(([e, p]) => window.__sottoMock.emit(e, p), [event, payload]);
+    const base = { detail: null, last_result: null, muted: false, microphone: { kind: "ready", device: "Mic", native: "" } };
+    await emit("sotto:status", { ...base, state: "listening" });
+    await emit("sotto:voice", { kind: "started" });
+    await emit("sotto:voice", { kind: "level", dbfs: -12 });
+    await emit("sotto:voice", { kind: "partial", text: "send Ana" });
+    expect((await overlay.locator(byId("overlay-state")).textContent()) === "Listening", "listening");
+    expect(await overlay.locator(byId("overlay-level")).isVisible(), "the level meter while listening");
+    expect((await overlay.locator(byId("overlay-text")).textContent()) === "send Ana", "partial text");
+    await emit("sotto:voice", { kind: "heard", utterance: 40, text: "send Ana a message saying hi", audio_ms: 2000, transcribe_ms: 150 });
+    await emit("sotto:status", { ...base, state: "acting" });
+    await emit("sotto:request", { kind: "recorded", utterance: 40, text: "send Ana a message saying hi" });
+    await emit("sotto:request", { kind: "planned", utterance: 40, step: { id: 1, tool: "contacts_lookup", args: {}, deps: [] } });
+    await emit("sotto:request", { kind: "planned", utterance: 40, step: { id: 2, tool: "message_send", args: {}, deps: [1] } });
+    await emit("sotto:request", { kind: "started", utterance: 40, id: 1, tool: "contacts_lookup", args: {} });
+    await emit("sotto:request", { kind: "finished", utterance: 40, id: 1, tool: "contacts_lookup", ok: true, summary: "Ana", ms: 9, approval: null });
+    await emit("sotto:request", { kind: "started", utterance: 40, id: 2, tool: "message_send", args: {} });
+    await emit("sotto:request", { kind: "finished", utterance: 40, id: 2, tool: "message_send", ok: true, summary: "sent", ms: 60, approval: "user:window" });
+    await emit("sotto:request", { kind: "done", utterance: 40, reply: "Sent “hi” to Ana.", ok: true, plan_ms: 400, fast_path: null });
+    expect(await overlay.locator(byId("overlay-level")).isHidden(), "no level meter after listening");
+    expect((await overlay.locator(byId("overlay-text")).textContent()) === "send Ana a message saying hi", "final text");
+    const steps = await overlay.locator(`${byId("overlay-steps")} li`).evaluateAll((rows) => rows.map((r) => `${r.textContent}:${r.getAttribute("data-status")}`));
+    expect(JSON.stringify(steps) === JSON.stringify(["✓contacts_lookupdone:ok", "✓message_senddone:ok"]), `steps ${JSON.stringify(steps)}`);
+    expect((await overlay.locator(byId("overlay-reply")).textContent()) === "Sent “hi” to Ana.", "reply");
+    await overlay.screenshot({ path: join(resultsDir, "overlay.png") });
+    await overlay.emulateMedia({ colorScheme: "dark" });
+    await overlay.screenshot({ path: join(resultsDir, "overlay-dark.png") });
+    await overlay.close();
   });
 
   await step("no page errors", async () => {

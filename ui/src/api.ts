@@ -7,9 +7,16 @@ import type { ConfirmPrompt } from "./bindings/ConfirmPrompt";
 import type { ConfirmReply } from "./bindings/ConfirmReply";
 import type { HistoryDetail } from "./bindings/HistoryDetail";
 import type { HistoryRow } from "./bindings/HistoryRow";
+import type { ModelProgress } from "./bindings/ModelProgress";
+import type { ModelView } from "./bindings/ModelView";
+import type { OnboardingView } from "./bindings/OnboardingView";
+import type { PluginView } from "./bindings/PluginView";
+import type { Preferences } from "./bindings/Preferences";
 import type { RequestUpdate } from "./bindings/RequestUpdate";
+import type { SettingsView } from "./bindings/SettingsView";
 import type { StatusView } from "./bindings/StatusView";
 import type { ToolView } from "./bindings/ToolView";
+import type { VoiceUpdate } from "./bindings/VoiceUpdate";
 
 export type { UnlistenFn };
 
@@ -56,6 +63,60 @@ export function tools(): Promise<ToolView[]> {
   return invoke<ToolView[]>("tools");
 }
 
+/** Starts recording an utterance now (as the push-to-talk key does). */
+export async function listenStart(): Promise<void> {
+  await invoke<null>("listen_start");
+}
+
+/** Ends the recording: it is transcribed and carried out as a request. */
+export async function listenStop(): Promise<void> {
+  await invoke<null>("listen_stop");
+}
+
+/** Closes (true) or reopens (false) the microphone. */
+export async function setMuted(args: { muted: boolean }): Promise<void> {
+  await invoke<null>("set_muted", args);
+}
+
+export function settings(): Promise<SettingsView> {
+  return invoke<SettingsView>("settings");
+}
+
+/** Validates and saves; rejects with the reason (a string) when a value is not accepted. */
+export function savePreferences(args: { preferences: Preferences }): Promise<SettingsView> {
+  return invoke<SettingsView>("save_preferences", args);
+}
+
+/** While on, `sotto:voice` level events flow without recording anything. */
+export async function micTest(args: { on: boolean }): Promise<void> {
+  await invoke<null>("mic_test", args);
+}
+
+export function models(): Promise<ModelView[]> {
+  return invoke<ModelView[]>("models");
+}
+
+/** Starts a download; its progress comes as `sotto:model` events. */
+export async function modelFetch(args: { id: string }): Promise<void> {
+  await invoke<null>("model_fetch", args);
+}
+
+export function plugins(): Promise<PluginView[]> {
+  return invoke<PluginView[]>("plugins");
+}
+
+export async function pluginSetEnabled(args: { id: string; enabled: boolean }): Promise<void> {
+  await invoke<null>("plugin_set_enabled", args);
+}
+
+export function onboarding(): Promise<OnboardingView> {
+  return invoke<OnboardingView>("onboarding");
+}
+
+export async function onboardingDone(): Promise<void> {
+  await invoke<null>("onboarding_done");
+}
+
 /** A URL the webview can load for a local file (the recording of an utterance). */
 export function audioSrc(path: string): string {
   return convertFileSrc(path);
@@ -77,4 +138,12 @@ export function onConfirm(handler: (prompt: ConfirmPrompt) => void): Promise<Unl
 
 export function onConfirmClosed(handler: (closed: ConfirmClosed) => void): Promise<UnlistenFn> {
   return listen<ConfirmClosed>("sotto:confirm-closed", (event) => handler(event.payload));
+}
+
+export function onVoice(handler: (update: VoiceUpdate) => void): Promise<UnlistenFn> {
+  return listen<VoiceUpdate>("sotto:voice", (event) => handler(event.payload));
+}
+
+export function onModel(handler: (progress: ModelProgress) => void): Promise<UnlistenFn> {
+  return listen<ModelProgress>("sotto:model", (event) => handler(event.payload));
 }

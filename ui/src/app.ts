@@ -1,8 +1,10 @@
 // Builds the window and wires the backend's commands and events to its parts.
 import * as api from "./api";
 import type { AssistantState } from "./bindings/AssistantState";
+import type { ModelProgress } from "./bindings/ModelProgress";
 import type { RequestUpdate } from "./bindings/RequestUpdate";
 import type { StatusView } from "./bindings/StatusView";
+import type { VoiceUpdate } from "./bindings/VoiceUpdate";
 import { createCommandBox } from "./command";
 import { createConfirmDialog, type ConfirmDialog } from "./confirm";
 import { h } from "./dom";
@@ -10,6 +12,9 @@ import { errorText, isBusyState } from "./format";
 import { createHeader } from "./header";
 import { createHistory } from "./history";
 import { createLivePanel } from "./live";
+import { createMicControls } from "./mic";
+import { createOnboarding, type Onboarding } from "./onboarding";
+import { createSettings } from "./settings";
 import { createTabs } from "./tabs";
 import { createTools } from "./tools";
 
@@ -20,10 +25,13 @@ export interface App {
 }
 
 export async function startApp(root: HTMLElement): Promise<App> {
-  const header = createHeader();
+  const mic = createMicControls(showNotice);
+  const header = createHeader(mic.mute);
   const live = createLivePanel();
   const history = createHistory();
   const tools = createTools();
+  const settings = createSettings();
+  let onboarding: Onboarding | null = null;
   const notice = h("p", { className: "notice", testid: "notice", attrs: { role: "alert" } });
   notice.hidden = true;
 
@@ -56,12 +64,11 @@ export async function startApp(root: HTMLElement): Promise<App> {
   const tabs = createTabs([
     { id: "history", label: "History", panel: history.element, onShow: () => void history.refresh() },
     { id: "tools", label: "Tools", panel: tools.element, onShow: () => void tools.load() },
+    { id: "settings", label: "Settings", panel: settings.element, onShow: () => void settings.load(), onHide: () => settings.hide() },
   ]);
 
-  root.replaceChildren(
-    header.element,
-    h("main", { className: "app-main" }, notice, command.element, live.element, tabs.element),
-  );
+  const main = h("main", { className: "app-main" }, notice, h("div", { className: "command-row" }, command.element, mic.button), live.element, tabs.element);
+  root.replaceChildren(header.element, main);
 
   const confirm = createConfirmDialog({
     answer: (reply) => api.confirmAnswer({ reply }),
@@ -81,8 +88,50 @@ export async function startApp(root: HTMLElement): Promise<App> {
   function onStatus(status: StatusView): void {
     state = status.state;
     header.setStatus(status);
+    mic.setStatus(status);
     updateBusy();
+    if (status.state !== "listening") live.stopListening();
     if (status.state === "idle") live.showIdle(status.last_result);
+  }
+
+  function onVoice(update: VoiceUpdate): void {
+    // Level events also flow during a microphone test, when nothing is being recorded: the
+    // live panel only shows them while its listening part is up (after `started`).
+    live.voice(update);
+    settings.voice(update);
+    onboarding?.voice(update);
+  }
+
+  function onModel(progress: ModelProgress): void {
+    settings.modelProgress(progress);
+    onboarding?.modelProgress(progress);
+  }
+
+  async function maybeOnboard(): Promise<void> {
+    let view;
+    try {
+      view = await api.onboarding();
+    } catch (error) {
+      showNotice(`Could not check the first-run setup: ${errorText(error)}`);
+      return;
+    }
+    if (view.done) return;
+    const shown = createOnboarding({
+      view,
+      onClose(error) {
+        onboarding = null;
+        header.element.inert = false;
+        main.inert = false;
+        if (error) showNotice(error);
+        command.focus();
+      },
+    });
+    onboarding = shown;
+    // The rest of the window stays out of reach (and out of the screen reader's way) meanwhile.
+    header.element.inert = true;
+    main.inert = true;
+    root.append(shown.element);
+    shown.focus();
   }
 
   function onRequest(update: RequestUpdate): void {
@@ -110,6 +159,8 @@ export async function startApp(root: HTMLElement): Promise<App> {
     api.onRequest(onRequest),
     api.onConfirm((prompt) => confirm.push(prompt)),
     api.onConfirmClosed((closed) => confirm.closed(closed)),
+    api.onVoice(onVoice),
+    api.onModel(onModel),
   ]);
 
   tabs.show("history");
@@ -119,11 +170,13 @@ export async function startApp(root: HTMLElement): Promise<App> {
   if (status.status === "fulfilled") onStatus(status.value);
   else showNotice(`Could not reach Sotto: ${errorText(status.reason)}`);
   if (pending.status === "fulfilled") pending.value.forEach((prompt) => confirm.push(prompt));
+  await maybeOnboard();
 
   return {
     confirm,
     stop() {
       document.removeEventListener("keydown", onSlash);
+      settings.hide();
       for (const fn of unlisten) void fn();
     },
   };

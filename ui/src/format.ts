@@ -1,5 +1,6 @@
 // Words and numbers as the window shows them.
 import type { AssistantState } from "./bindings/AssistantState";
+import type { MicrophoneView } from "./bindings/MicrophoneView";
 
 const STATE_LABELS: Record<AssistantState, string> = {
   idle: "Ready",
@@ -61,4 +62,32 @@ export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === "string") return error;
   return formatJson(error);
+}
+
+/** A size for people: "75 MB", "1.2 GB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return "";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** The microphone line in the header. */
+export function microphoneText(microphone: MicrophoneView): string {
+  switch (microphone.kind) {
+    case "ready":
+      return microphone.device;
+    case "muted":
+      return "Muted";
+    case "closed":
+      return "Microphone not open yet";
+    case "unavailable":
+      return microphone.message;
+  }
 }

@@ -1,4 +1,5 @@
 import "./style.css";
+import "./panels.css";
 import { startApp } from "./app";
 
 const root = document.getElementById("app");

@@ -1,4 +1,4 @@
-// Tabs (History, Tools) with the WAI-ARIA keyboard pattern: arrows move between tabs.
+// Tabs (History, Tools, Settings) with the WAI-ARIA keyboard pattern: arrows move between tabs.
 import { h } from "./dom";
 
 export interface TabSpec {
@@ -6,6 +6,8 @@ export interface TabSpec {
   label: string;
   panel: HTMLElement;
   onShow?(): void;
+  /** The tab was shown and another one is now (the Settings tab stops its microphone test). */
+  onHide?(): void;
 }
 
 export interface Tabs {
@@ -44,9 +46,14 @@ export function createTabs(specs: TabSpec[]): Tabs {
     buttons[next].focus();
   });
 
+  let current: string | null = null;
+
   function show(id: string): void {
+    const previous = current;
+    current = id;
     specs.forEach((spec, i) => {
       const on = spec.id === id;
+      if (!on && spec.id === previous && previous !== id) spec.onHide?.();
       buttons[i].setAttribute("aria-selected", String(on));
       buttons[i].tabIndex = on ? 0 : -1;
       panels[i].hidden = !on;

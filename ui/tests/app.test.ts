@@ -6,7 +6,8 @@ import type { ConfirmClosed } from "../src/bindings/ConfirmClosed";
 import type { ConfirmPrompt } from "../src/bindings/ConfirmPrompt";
 import type { RequestUpdate } from "../src/bindings/RequestUpdate";
 import type { StatusView } from "../src/bindings/StatusView";
-import { allByTestId, byTestId, flush, prompt, row, tool } from "./fixtures";
+import type { VoiceUpdate } from "../src/bindings/VoiceUpdate";
+import { allByTestId, byTestId, flush, key, prompt, row, settingsView, status, tool } from "./fixtures";
 
 vi.mock("../src/api");
 const mocked = vi.mocked(api);
@@ -15,10 +16,11 @@ let emitStatus: (s: StatusView) => void;
 let emitRequest: (u: RequestUpdate) => void;
 let emitConfirm: (p: ConfirmPrompt) => void;
 let emitClosed: (c: ConfirmClosed) => void;
+let emitVoice: (v: VoiceUpdate) => void; // set by the onVoice mock
 let app: App;
 let root: HTMLElement;
 
-const idle: StatusView = { state: "idle", detail: null, last_result: null };
+const idle: StatusView = status();
 
 beforeEach(async () => {
   vi.resetAllMocks();
@@ -36,6 +38,12 @@ beforeEach(async () => {
   mocked.submit.mockResolvedValue(undefined);
   mocked.cancel.mockResolvedValue(undefined);
   mocked.confirmAnswer.mockResolvedValue(undefined);
+  mocked.onVoice.mockImplementation(async (h) => ((emitVoice = h), () => {}));
+  mocked.onModel.mockImplementation(async () => () => {});
+  mocked.onboarding.mockResolvedValue({ done: true, models: [], push_to_talk_key: "Ctrl+Space", hotkeys_note: null });
+  mocked.listenStart.mockResolvedValue(undefined);
+  mocked.listenStop.mockResolvedValue(undefined);
+  mocked.setMuted.mockResolvedValue(undefined);
 });
 
 afterEach(() => {
@@ -74,7 +82,7 @@ describe("the window", () => {
       ["idle", "Ready"],
     ];
     for (const [state, word] of words) {
-      emitStatus({ state, detail: `detail ${state}`, last_result: null });
+      emitStatus(status({ state, detail: `detail ${state}` }));
       expect(byTestId("state")?.textContent).toBe(word);
       expect(byTestId("state-detail")?.textContent).toBe(`detail ${state}`);
     }
@@ -123,7 +131,7 @@ describe("the window", () => {
 
   it("is busy while the backend works on a voice request", async () => {
     await start();
-    emitStatus({ state: "listening", detail: null, last_result: null });
+    emitStatus(status({ state: "listening" }));
     expect(busy().run).toBe(true);
     emitStatus(idle);
     expect(busy().run).toBe(false);
@@ -208,5 +216,130 @@ describe("the window", () => {
     await start();
     expect(byTestId("notice")?.textContent).toBe("Could not reach Sotto: no backend");
     expect(byTestId("notice")?.hidden).toBe(false);
+  });
+
+  it("shows the microphone in the header: its name, Muted, or why it cannot be used", async () => {
+    await start();
+    expect(byTestId("mic-state")?.textContent).toBe("USB Mic");
+    emitStatus(status({ muted: true, microphone: { kind: "muted" } }));
+    expect(byTestId("mic-state")?.textContent).toBe("Muted");
+    emitStatus(status({ microphone: { kind: "unavailable", message: "no input device: plug in a microphone" } }));
+    expect(byTestId("mic-state")?.textContent).toBe("no input device: plug in a microphone");
+    expect((byTestId("mic-button") as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+function pointer(type: string, target: HTMLElement): void {
+  const init = { bubbles: true, cancelable: true, button: 0, pointerId: 1 };
+  const event = typeof PointerEvent === "function" ? new PointerEvent(type, init) : new MouseEvent(type, init);
+  target.dispatchEvent(event);
+}
+
+describe("the microphone", () => {
+  it("hold the button: pointerdown starts listening, pointerup stops", async () => {
+    await start();
+    const button = byTestId("mic-button")!;
+    pointer("pointerdown", button);
+    expect(mocked.listenStart).toHaveBeenCalledTimes(1);
+    expect(button.getAttribute("aria-pressed")).toBe("true");
+    pointer("pointerup", button);
+    expect(mocked.listenStop).toHaveBeenCalledTimes(1);
+    expect(button.getAttribute("aria-pressed")).toBe("false");
+    pointer("pointerup", button); // a second release stops nothing
+    expect(mocked.listenStop).toHaveBeenCalledTimes(1);
+  });
+
+  it("Space or Enter on the focused button toggles listening", async () => {
+    await start();
+    const button = byTestId("mic-button")!;
+    button.focus();
+    key(" ");
+    expect(mocked.listenStart).toHaveBeenCalledTimes(1);
+    key(" ", { repeat: true }); // a held key repeats: not a second press
+    expect(mocked.listenStop).not.toHaveBeenCalled();
+    key("Enter");
+    expect(mocked.listenStop).toHaveBeenCalledTimes(1);
+  });
+
+  it("a failed start says why and leaves the button up", async () => {
+    mocked.listenStart.mockRejectedValue("the speech model is still loading");
+    await start();
+    pointer("pointerdown", byTestId("mic-button")!);
+    await flush();
+    expect(byTestId("notice")?.textContent).toBe("Could not start listening: the speech model is still loading");
+    expect(byTestId("mic-button")!.getAttribute("aria-pressed")).toBe("false");
+  });
+
+  it("the mute toggle follows the status and sends set_muted", async () => {
+    await start();
+    const mute = byTestId("mute-toggle") as HTMLButtonElement;
+    expect(mute.getAttribute("aria-pressed")).toBe("false");
+    mute.click();
+    await flush();
+    expect(mocked.setMuted).toHaveBeenCalledWith({ muted: true });
+    expect(mute.getAttribute("aria-pressed")).toBe("true");
+    expect(mute.textContent).toBe("Unmute");
+    expect((byTestId("mic-button") as HTMLButtonElement).disabled).toBe(true);
+    emitStatus(status({ muted: false }));
+    expect(mute.getAttribute("aria-pressed")).toBe("false");
+    mute.click();
+    await flush();
+    expect(mocked.setMuted).toHaveBeenLastCalledWith({ muted: true });
+  });
+
+  it("while listening shows the level and the partial text, then what was heard", async () => {
+    await start();
+    emitStatus(status({ state: "listening" }));
+    emitVoice({ kind: "started" });
+    const meter = byTestId("level-meter")!;
+    expect(byTestId("listening")!.hidden).toBe(false);
+    emitVoice({ kind: "level", dbfs: -30 });
+    expect(meter.getAttribute("aria-valuenow")).toBe("50");
+    emitVoice({ kind: "partial", text: "set a timer" });
+    expect(byTestId("partial")?.textContent).toBe("set a timer");
+    expect(byTestId("partial")?.getAttribute("aria-live")).toBe("polite");
+    emitVoice({ kind: "heard", utterance: 9, text: "set a timer for ten minutes", audio_ms: 1800, transcribe_ms: 120 });
+    expect(byTestId("listening")!.hidden).toBe(true);
+    expect(byTestId("live-transcript")?.textContent).toContain("set a timer for ten minutes");
+    emitRequest({ kind: "recorded", utterance: 9, text: "set a timer for ten minutes" });
+    emitRequest({ kind: "planned", utterance: 9, step: { id: 1, tool: "timer_set", args: { minutes: 10 }, deps: [] } });
+    expect(allByTestId("live-step")).toHaveLength(1);
+  });
+
+  it("a failed transcription shows its message", async () => {
+    await start();
+    emitVoice({ kind: "started" });
+    emitVoice({ kind: "failed", utterance: 3, message: "the speech model crashed" });
+    expect(byTestId("request-error")?.textContent).toBe("the speech model crashed");
+    expect(byTestId("listening")!.hidden).toBe(true);
+  });
+
+  it("level events of a microphone test do not open the listening part", async () => {
+    await start();
+    emitVoice({ kind: "level", dbfs: -10 });
+    expect(byTestId("listening")!.hidden).toBe(true);
+  });
+});
+
+describe("first run", () => {
+  it("shows the onboarding over the window until it is finished", async () => {
+    mocked.onboarding.mockResolvedValue({ done: false, models: [], push_to_talk_key: "Ctrl+Space", hotkeys_note: null });
+    mocked.settings.mockResolvedValue(settingsView());
+    mocked.onboardingDone.mockResolvedValue(undefined);
+    mocked.micTest.mockResolvedValue(undefined);
+    await start();
+    expect(byTestId("onboarding")).not.toBeNull();
+    expect((root.querySelector("main") as HTMLElement).inert).toBe(true);
+    byTestId("onboarding-skip")!.click();
+    await flush();
+    expect(mocked.onboardingDone).toHaveBeenCalledTimes(1);
+    expect(byTestId("onboarding")).toBeNull();
+    expect((root.querySelector("main") as HTMLElement).inert).toBe(false);
+    expect(document.activeElement).toBe(byTestId("command-input"));
+  });
+
+  it("does not show it once done", async () => {
+    await start();
+    expect(byTestId("onboarding")).toBeNull();
   });
 });

@@ -2,6 +2,9 @@
 import type { ConfirmPrompt } from "../src/bindings/ConfirmPrompt";
 import type { HistoryDetail } from "../src/bindings/HistoryDetail";
 import type { HistoryRow } from "../src/bindings/HistoryRow";
+import type { ModelView } from "../src/bindings/ModelView";
+import type { SettingsView } from "../src/bindings/SettingsView";
+import type { StatusView } from "../src/bindings/StatusView";
 import type { ToolView } from "../src/bindings/ToolView";
 
 export const HOSTILE = `<img src=x onerror=alert(1)>`;
@@ -55,6 +58,48 @@ export function tool(name: string, overrides: Partial<ToolView> = {}): ToolView 
     plugin: null,
     ...overrides,
   };
+}
+
+/** A status with the microphone ready and not muted, unless overridden. */
+export function status(overrides: Partial<StatusView> = {}): StatusView {
+  return {
+    state: "idle",
+    detail: null,
+    last_result: null,
+    muted: false,
+    microphone: { kind: "ready", device: "USB Mic", native: "48000 Hz, 1 channel(s), f32" },
+    ...overrides,
+  };
+}
+
+export function settingsView(overrides: Partial<SettingsView> = {}): SettingsView {
+  return {
+    preferences: {
+      input_device: "",
+      language: "en",
+      partials: true,
+      keep_recordings: true,
+      keep_audio_days: 30,
+      push_to_talk_key: "Ctrl+Alt+Space",
+      toggle_key: "",
+      autostart: false,
+      notifications: true,
+      asr_model: "",
+      planner_model: "",
+    },
+    devices: [
+      { id: "usb", name: "USB Mic", is_default: true },
+      { id: "laptop", name: "Built-in microphone", is_default: false },
+    ],
+    hotkeys_note: null,
+    config_file: "/home/user/.config/sotto/config.toml",
+    restart_needed: false,
+    ...overrides,
+  };
+}
+
+export function model(id: string, overrides: Partial<ModelView> = {}): ModelView {
+  return { id, task: "asr", description: `${id} model.`, size_bytes: 75_000_000, state: "installed", recommended: false, in_use: false, ...overrides };
 }
 
 export const byTestId = (id: string, root: ParentNode = document): HTMLElement | null =>

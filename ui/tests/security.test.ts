@@ -5,8 +5,9 @@ import { createConfirmDialog } from "../src/confirm";
 import { createHeader } from "../src/header";
 import { createHistory } from "../src/history";
 import { createLivePanel } from "../src/live";
+import { createSettings } from "../src/settings";
 import { createTools } from "../src/tools";
-import { byTestId, detail, HOSTILE, prompt, row, tool } from "./fixtures";
+import { byTestId, detail, flush, HOSTILE, model, prompt, row, settingsView, status, tool } from "./fixtures";
 
 vi.mock("../src/api");
 const mocked = vi.mocked(api);
@@ -92,7 +93,8 @@ describe("hostile text is shown as text", () => {
   it("in the header", () => {
     const header = createHeader();
     document.body.append(header.element);
-    header.setStatus({ state: "error", detail: HOSTILE, last_result: null });
+    header.setStatus(status({ state: "error", detail: HOSTILE, microphone: { kind: "unavailable", message: HOSTILE } }));
+    expectShownAsText(byTestId("mic-state"));
     expectShownAsText(header.element);
   });
 
@@ -102,5 +104,22 @@ describe("hostile text is shown as text", () => {
     document.body.append(view.element);
     await view.load();
     expectShownAsText(view.element);
+  });
+
+  it("in the Settings tab: devices, models, plugins and the save error", async () => {
+    mocked.settings.mockResolvedValue(settingsView({ devices: [{ id: HOSTILE, name: HOSTILE, is_default: false }], hotkeys_note: HOSTILE, config_file: HOSTILE }));
+    mocked.models.mockResolvedValue([model(HOSTILE, { description: HOSTILE })]);
+    mocked.plugins.mockResolvedValue([{ id: "p", name: HOSTILE, version: HOSTILE, enabled: true, tools: [HOSTILE] }]);
+    mocked.savePreferences.mockRejectedValue(HOSTILE);
+    const tab = createSettings();
+    document.body.append(tab.element);
+    await tab.load();
+    expectShownAsText(byTestId("pref-device"));
+    expectShownAsText(byTestId("hotkeys-note"));
+    expectShownAsText(byTestId("model-row"));
+    expectShownAsText(byTestId("plugin-row"));
+    (byTestId("settings-form") as HTMLFormElement).requestSubmit();
+    await flush();
+    expect(byTestId("settings-error")?.textContent).toBe(HOSTILE);
   });
 });
