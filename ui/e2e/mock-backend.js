@@ -220,7 +220,7 @@
     { id: "whisper-base-en", task: "asr", description: "Whisper base, English.", size_bytes: 148_000_000, state: "installed", recommended: true, in_use: true },
     { id: "whisper-small", task: "asr", description: "Whisper small, many languages.", size_bytes: 488_000_000, state: "missing", recommended: false, in_use: false },
     { id: "silero-vad", task: "vad", description: "Finds speech in audio.", size_bytes: 2_300_000, state: "installed", recommended: true, in_use: true },
-    { id: "qwen2.5-1.5b-q4", task: "llm", description: "The planner.", size_bytes: 1_100_000_000, state: "partial", recommended: true, in_use: true },
+    { id: "qwen2.5-1.5b-q4", task: "planner", description: "The planner.", size_bytes: 1_100_000_000, state: "partial", recommended: true, in_use: true },
   ];
   const plugins = [{ id: "chat", name: "Chat", version: "0.3.1", enabled: true, tools: ["message_send"] }];
   let onboarded = false;

@@ -10,7 +10,7 @@ import { errorText, formatBytes } from "./format";
 const TASKS: Record<string, string> = {
   asr: "Speech recognition",
   vad: "Voice activity",
-  llm: "Planner",
+  planner: "Planner",
   ngram: "Language model",
 };
 

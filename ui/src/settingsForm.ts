@@ -142,7 +142,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
     autostart.checked = p.autostart;
     notifications.checked = p.notifications;
     fill(asrModel, modelChoices(models, "asr"), p.asr_model, (v) => `${v} (unknown)`);
-    fill(plannerModel, modelChoices(models, "llm"), p.planner_model, (v) => `${v} (unknown)`);
+    fill(plannerModel, modelChoices(models, "planner"), p.planner_model, (v) => `${v} (unknown)`);
     hotkeysNote.textContent = view.hotkeys_note ?? "";
     hotkeysNote.hidden = !view.hotkeys_note;
     configFile.textContent = `Saved in ${view.config_file}`;

@@ -15,7 +15,7 @@ function open(overrides: Partial<OnboardingView> = {}): void {
   view = createOnboarding({
     view: {
       done: false,
-      models: [model("whisper-base", { recommended: true }), model("qwen-1.5b", { task: "llm", state: "missing", recommended: true })],
+      models: [model("whisper-base", { recommended: true }), model("qwen-1.5b", { task: "planner", state: "missing", recommended: true })],
       push_to_talk_key: "Ctrl+Alt+Space",
       hotkeys_note: null,
       ...overrides,
@@ -95,7 +95,7 @@ describe("onboarding", () => {
     expect(mocked.modelFetch).toHaveBeenCalledWith({ id: "qwen-1.5b" });
     mocked.onboarding.mockResolvedValue({
       done: false,
-      models: [model("whisper-base"), model("qwen-1.5b", { task: "llm" })],
+      models: [model("whisper-base"), model("qwen-1.5b", { task: "planner" })],
       push_to_talk_key: "Ctrl+Alt+Space",
       hotkeys_note: null,
     });

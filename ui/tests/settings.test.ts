@@ -13,7 +13,7 @@ const MODELS = [
   model("whisper-base", { task: "asr", recommended: true, in_use: true }),
   model("whisper-small", { task: "asr", state: "missing", size_bytes: 488_000_000 }),
   model("silero-vad", { task: "vad" }),
-  model("qwen-1.5b", { task: "llm", state: "partial", recommended: true, size_bytes: 1_100_000_000 }),
+  model("qwen-1.5b", { task: "planner", state: "partial", recommended: true, size_bytes: 1_100_000_000 }),
 ];
 
 beforeEach(async () => {

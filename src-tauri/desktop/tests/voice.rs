@@ -108,7 +108,7 @@ async fn a_spoken_request_is_heard_confirmed_in_the_window_and_kept() {
     let detail = f.assistant.history_detail(utterance).await.unwrap();
     let audio = detail.audio_path.expect("the recording is kept");
     assert!(std::path::Path::new(&audio).is_file(), "{audio}");
-    assert_eq!(detail.plans[0].calls[0].decision, "user:window");
+    assert_eq!(detail.plans[0].calls[0].decision, "confirmed");
 
     // Muting while idle closes the microphone; the tray and window say so.
     voice.set_muted(true);

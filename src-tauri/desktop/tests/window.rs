@@ -244,6 +244,47 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         shots,
     };
 
+    // A new user: first-run setup opens over the window. The models are already in
+    // SOTTO_MODELS_DIR, so its model step says all is set; the hotkey step names the key.
+    driver
+        .wait_for("[data-testid=onboarding]", Duration::from_secs(60))
+        .await;
+    driver.screenshot("0-onboarding-microphone").await;
+    let next = driver
+        .wait_for("[data-testid=onboarding-next]", Duration::from_secs(5))
+        .await;
+    driver.click(&next).await;
+    driver
+        .wait_text(
+            "[data-testid=onboarding-allset]",
+            Duration::from_secs(60),
+            |t| !t.is_empty(),
+        )
+        .await;
+    driver.screenshot("0-onboarding-models").await;
+    driver.click(&next).await;
+    let key = driver
+        .wait_text(
+            "[data-testid=onboarding-ptt]",
+            Duration::from_secs(5),
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert_eq!(key, "Ctrl+Alt+Space");
+    let finish = driver
+        .wait_for("[data-testid=onboarding-finish]", Duration::from_secs(5))
+        .await;
+    driver.click(&finish).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !home.join("data/onboarded").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "finishing setup was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(driver.find_all("[data-testid=onboarding]").await.is_empty());
+
     // The window is up and ready for a request.
     let input = driver
         .wait_for("[data-testid=command-input]", Duration::from_secs(60))
@@ -349,6 +390,37 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         }
     }
     driver.screenshot("5-history-detail").await;
+
+    // Settings: a preference saved from the window lands in config.toml, comments kept.
+    let tab = driver
+        .wait_for("[data-testid=tab-settings]", Duration::from_secs(5))
+        .await;
+    driver.click(&tab).await;
+    driver
+        .wait_for("[data-testid=pref-keep-days]", Duration::from_secs(30))
+        .await;
+    driver
+        .script(
+            "const e = document.querySelector('[data-testid=pref-keep-days]'); e.value = '7'; \
+             e.dispatchEvent(new Event('input', {bubbles: true})); \
+             e.dispatchEvent(new Event('change', {bubbles: true}));",
+        )
+        .await;
+    let save = driver
+        .wait_for("[data-testid=settings-save]", Duration::from_secs(5))
+        .await;
+    driver.click(&save).await;
+    driver
+        .wait_text(
+            "[data-testid=settings-saved]",
+            Duration::from_secs(10),
+            |t| !t.is_empty(),
+        )
+        .await;
+    driver.screenshot("6-settings").await;
+    let config = std::fs::read_to_string(home.join("config/config.toml")).unwrap();
+    assert!(config.contains("keep_audio_days = 7"), "{config}");
+    assert!(config.contains("# Days to keep recorded audio"), "{config}");
 
     driver.call(reqwest::Method::DELETE, "", None).await;
 }
