@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod engines;
+pub mod history;
 pub mod listener;
 pub mod logging;
 pub mod planning;

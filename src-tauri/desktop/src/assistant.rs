@@ -390,13 +390,9 @@ impl Assistant {
     /// Deletes the row, its plans and calls, and its recording.
     pub async fn history_delete(&self, id: i64) -> Result<()> {
         let store = self.app.store().await?;
-        if let Some(audio) = store.delete_utterance(UtteranceId(id)).await? {
-            let path = self.app.settings.recordings_dir.join(audio);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!("could not delete the recording {}: {e}", path.display());
-                }
-            }
+        let recordings = &self.app.settings.recordings_dir;
+        if let Some(problem) = sotto::history::delete(store, recordings, UtteranceId(id)).await? {
+            tracing::warn!("{problem}");
         }
         Ok(())
     }

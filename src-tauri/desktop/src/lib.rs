@@ -171,6 +171,7 @@ pub fn run() -> ExitCode {
             }
             service.apply_startup();
             ring_timers(data_dir);
+            prune_recordings(Arc::clone(&voice), Arc::clone(&assistant));
             if service.onboarded() {
                 // The microphone opens now (push-to-talk needs it running for its pre-roll)
                 // and the planner loads, so the first request waits for neither. Before
@@ -249,6 +250,35 @@ fn ring_timers(data_dir: std::path::PathBuf) {
             .await;
         if let Err(e) = result {
             tracing::warn!("timers will not ring while the app runs: {e:#}");
+        }
+    });
+}
+
+/// Recordings older than the user keeps them go now and every few hours while Sotto runs
+/// (`[history] keep_audio_days`; transcripts stay).
+fn prune_recordings(voice: Arc<Voice>, assistant: Arc<Assistant>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let settings = voice.settings();
+            let pruned = async {
+                let store = assistant.app().store().await?;
+                sotto::history::prune_recordings(
+                    store,
+                    &settings.recordings_dir,
+                    settings.config.history.keep_audio_days,
+                )
+                .await
+            };
+            match pruned.await {
+                Ok(pruned) => {
+                    pruned.problems.iter().for_each(|p| tracing::warn!("{p}"));
+                    if pruned.recordings > 0 {
+                        tracing::info!("deleted {} old recording(s)", pruned.recordings);
+                    }
+                }
+                Err(e) => tracing::warn!("old recordings were not deleted: {e:#}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
         }
     });
 }

@@ -24,6 +24,9 @@ pub enum HistoryCommand {
     Show { id: i64 },
     /// Delete an utterance, its plans and calls, and its recording.
     Delete { id: i64 },
+    /// Delete recordings older than `[history] keep_audio_days` (transcripts stay). Sotto
+    /// also does this when it starts.
+    Prune,
 }
 
 pub async fn run(app: &App, command: HistoryCommand) -> Result<ExitCode> {
@@ -109,19 +112,30 @@ pub async fn run(app: &App, command: HistoryCommand) -> Result<ExitCode> {
             }
         }
         HistoryCommand::Delete { id } => {
-            let audio = store.delete_utterance(UtteranceId(id)).await?;
-            if let Some(audio) = audio {
-                let path = app.settings.recordings_dir.join(audio);
-                if let Err(e) = std::fs::remove_file(&path) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        eprintln!(
-                            "warning: could not delete the recording {}: {e}",
-                            path.display()
-                        );
-                    }
-                }
+            let recordings = &app.settings.recordings_dir;
+            if let Some(problem) =
+                crate::history::delete(store, recordings, UtteranceId(id)).await?
+            {
+                eprintln!("warning: {problem}");
             }
             println!("deleted utterance {id}");
+        }
+        HistoryCommand::Prune => {
+            let days = app.settings.config.history.keep_audio_days;
+            let pruned =
+                crate::history::prune_recordings(store, &app.settings.recordings_dir, days).await?;
+            for problem in &pruned.problems {
+                eprintln!("warning: {problem}");
+            }
+            if days == 0 {
+                println!("recordings are kept forever ([history] keep_audio_days = 0)");
+            } else {
+                println!(
+                    "deleted {} recording(s) older than {days} days ({}); transcripts stay",
+                    pruned.recordings,
+                    sotto_models::human_bytes(pruned.bytes)
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

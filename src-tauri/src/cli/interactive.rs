@@ -29,6 +29,15 @@ pub async fn run(app: &App) -> Result<ExitCode> {
     println!("data: {}", app.settings.dirs.data.display());
     let history_ok = match app.store().await {
         Ok(store) => {
+            let days = app.settings.config.history.keep_audio_days;
+            match crate::history::prune_recordings(store, &app.settings.recordings_dir, days).await
+            {
+                Ok(pruned) => pruned
+                    .problems
+                    .iter()
+                    .for_each(|p| eprintln!("warning: {p}")),
+                Err(e) => eprintln!("warning: old recordings were not deleted: {e:#}"),
+            }
             let count = store
                 .history(i64::MAX, None)
                 .await

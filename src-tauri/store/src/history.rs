@@ -165,4 +165,45 @@ impl Store {
         tx.commit().await?;
         Ok(audio)
     }
+
+    /// Utterances whose recording is older than `days` days: their ids and audio paths
+    /// (relative to the recordings folder).
+    pub async fn recordings_older_than(&self, days: u32) -> Result<Vec<(UtteranceId, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, audio_path FROM utterances
+             WHERE audio_path IS NOT NULL
+               AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)
+             ORDER BY id",
+        )
+        .bind(format!("-{days} days"))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, path)| (UtteranceId(id), path))
+            .collect())
+    }
+
+    /// The utterance keeps its transcript, plans and calls but no longer has a recording.
+    pub async fn forget_recording(&self, id: UtteranceId) -> Result<()> {
+        sqlx::query("UPDATE utterances SET audio_path = NULL WHERE id = ?")
+            .bind(id.0)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Moves an utterance's time back by `days` (tests of retention).
+    #[doc(hidden)]
+    pub async fn backdate(&self, id: UtteranceId, days: u32) -> Result<()> {
+        sqlx::query(
+            "UPDATE utterances SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?)
+             WHERE id = ?",
+        )
+        .bind(format!("-{days} days"))
+        .bind(id.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
 }
