@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use sotto_e2e::pulse::{client_env, PulseServer};
 
 struct Driver {
     http: reqwest::Client,
@@ -152,6 +153,15 @@ impl Drop for KillOnDrop {
     }
 }
 
+fn xdotool(display: &str, args: &[&str]) {
+    let status = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .expect("xdotool runs (.ci/setup installs it)");
+    assert!(status.success(), "xdotool {args:?} failed");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -191,6 +201,20 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     .unwrap();
     let x = xvfb::Xvfb::start();
     let bus = dbus::SessionBus::start(&work.path().join("bus"));
+    // The microphone: a private PulseAudio server whose null sink's monitor is the input.
+    let pulse_dir = work.path().join("pulse");
+    std::fs::create_dir_all(&pulse_dir).unwrap();
+    let pulse = PulseServer::start(&pulse_dir).unwrap_or_else(|why| {
+        panic!("ENVIRONMENT: cannot start a private PulseAudio server: {why}")
+    });
+    let speech = work.path().join("timer.wav");
+    sotto_e2e::speak_to(
+        "set a timer for five minutes",
+        "en-us",
+        150,
+        &speech,
+        &["-r", "48000", "-c", "2", "-b", "16"],
+    );
     let (port, native_port) = (free_port(), free_port());
     let _driver = KillOnDrop(
         Command::new(tauri_driver())
@@ -201,6 +225,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
                 &native_port.to_string(),
             ])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .envs(client_env(&pulse_dir))
             .env("DISPLAY", &x.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .env("XDG_RUNTIME_DIR", &runtime)
@@ -396,8 +421,11 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         .wait_for("[data-testid=tab-settings]", Duration::from_secs(5))
         .await;
     driver.click(&tab).await;
+    // Loaded: the form shows where it saves (set only from the backend's view).
     driver
-        .wait_for("[data-testid=pref-keep-days]", Duration::from_secs(30))
+        .wait_text("[data-testid=config-file]", Duration::from_secs(30), |t| {
+            t.contains("config.toml")
+        })
         .await;
     driver
         .script(
@@ -421,6 +449,72 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     let config = std::fs::read_to_string(home.join("config/config.toml")).unwrap();
     assert!(config.contains("keep_audio_days = 7"), "{config}");
     assert!(config.contains("# Days to keep recorded audio"), "{config}");
+
+    // Voice: hold the push-to-talk hotkey (a real X key grab, pressed with xdotool), speak
+    // into the microphone, let go. The timer was allowed once above and asks only the first
+    // time, so this one runs without a question.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let kind = driver
+            .script("return document.querySelector('[data-testid=mic-state]').dataset.kind")
+            .await;
+        if kind == "ready" {
+            break;
+        }
+        if Instant::now() > deadline {
+            driver.screenshot("timeout").await;
+            panic!("the microphone did not open: {kind}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let tab = driver
+        .wait_for("[data-testid=tab-history]", Duration::from_secs(5))
+        .await;
+    driver.click(&tab).await;
+    driver.script("window.scrollTo(0, 0)").await;
+    xdotool(&x.display, &["keydown", "ctrl+alt+space"]);
+    driver
+        .wait_text("[data-testid=state]", Duration::from_secs(10), |t| {
+            t.to_lowercase().contains("listening")
+        })
+        .await;
+    let mut player = pulse.play(&speech);
+    assert!(player.wait().unwrap().success(), "paplay failed");
+    driver.screenshot("7-listening").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(&x.display, &["keyup", "space", "alt", "ctrl"]);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while timers(&home) < 2 {
+        if Instant::now() > deadline {
+            driver.screenshot("timeout").await;
+            panic!("the spoken timer was not set");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    driver
+        .wait_text("[data-testid=reply]", Duration::from_secs(30), |t| {
+            t.to_lowercase().contains("timer")
+        })
+        .await;
+    driver.screenshot("8-spoken-result").await;
+    // The history has it as spoken, with its recording.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = driver
+            .script(
+                "return Array.from(document.querySelectorAll('[data-testid=history-row]')).map(e => e.textContent)",
+            )
+            .await;
+        let newest = rows[0].as_str().unwrap_or_default().to_lowercase();
+        if newest.contains("timer") && newest.contains("voice") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no spoken row in the history: {rows}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 
     driver.call(reqwest::Method::DELETE, "", None).await;
 }
