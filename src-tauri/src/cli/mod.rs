@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use sotto_protocol::asr::AudioContext;
@@ -104,6 +104,11 @@ pub enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Start or stop listening in the running desktop app (starting it if needed). Bind this
+    /// to a key in your compositor on Wayland, where apps cannot grab keys themselves.
+    Toggle,
+    /// Open the desktop app's window (starting the app if needed).
+    Open,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +139,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models { command } => models::run(&app()?, command).await,
         Command::History { command } => history::run(&app()?, command).await,
         Command::Config { command } => config::run(command),
+        Command::Toggle => desktop("toggle"),
+        Command::Open => desktop("show"),
         Command::Do(args) => act::run(&app()?, args).await,
         Command::Plan(args) => plan::run(&app()?, args).await,
         Command::Transcribe(args) => transcribe::run(&app()?, args).await,
@@ -154,4 +161,38 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: EvalCommand::Plan(args),
         } => eval_plan::run(&app()?, args).await,
     }
+}
+
+/// Hands `action` to `sotto-desktop` (beside this executable, else on the PATH). With the
+/// app running, that second instance passes it on over D-Bus and exits at once; otherwise it
+/// is the app, starting with the action, and keeps running after this command returns.
+fn desktop(action: &str) -> Result<ExitCode> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("sotto-desktop")))
+        .filter(|path| path.is_file());
+    let program = beside.unwrap_or_else(|| "sotto-desktop".into());
+    let mut child = std::process::Command::new(&program)
+        .arg(action)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "cannot run {} (is the desktop app installed? `sotto` alone works without it)",
+                program.display()
+            )
+        })?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            return Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    eprintln!("Sotto was not running: it has started.");
+    Ok(ExitCode::SUCCESS)
 }
