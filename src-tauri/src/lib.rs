@@ -16,4 +16,5 @@ pub mod plugins;
 pub mod requests;
 pub mod speech_sets;
 pub mod timekeeper;
+pub mod tool_settings;
 pub mod wer;

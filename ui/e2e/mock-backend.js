@@ -87,9 +87,9 @@
   ]);
 
   const tools = [
-    { name: "timer_set", description: "Sets a timer.", risk: "changes-local-data", setting: "allow", set_by_user: false, capabilities: ["may set timers"], plugin: null },
-    { name: "contacts_lookup", description: "Finds a contact by name.", risk: "read-only", setting: "allow", set_by_user: false, capabilities: ["may read your contacts"], plugin: null },
-    { name: "message_send", description: "Sends a chat message.", risk: "sends", setting: "always-ask", set_by_user: true, capabilities: ["may send messages as you"], plugin: "chat" },
+    { name: "timer_set", description: "Sets a timer.", risk: "changes-local-data", setting: "allow", set_by_user: false, capabilities: ["may set timers"], plugin: null, always_asks: null },
+    { name: "contacts_lookup", description: "Finds a contact by name.", risk: "read-only", setting: "allow", set_by_user: false, capabilities: ["may read your contacts"], plugin: null, always_asks: null },
+    { name: "message_send", description: "Sends a chat message.", risk: "sends", setting: "always-ask", set_by_user: true, capabilities: ["may send messages as you"], plugin: "chat", always_asks: "sends messages or posts on your behalf" },
   ];
 
   function rows(search) {

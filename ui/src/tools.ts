@@ -52,14 +52,14 @@ export const SETTINGS: [string, string][] = [
   ["never", "Never"],
 ];
 
-/** Risks for which Sotto asks every time, whatever the setting (except Never). */
-const ALWAYS_ASKS = ["sends", "destructive"];
-
 function toolRow(tool: ToolView, onChange: (setting: string | null) => void): HTMLLIElement {
   const select = h(
     "select",
     { testid: "tool-setting", attrs: { "aria-label": `Setting for ${tool.name}` } },
-    ...SETTINGS.map(([value, label]) => h("option", { attrs: { value }, text: label })),
+    // What always asks cannot be relaxed: the backend refuses Allow and Ask the first time.
+    ...SETTINGS.filter(([value]) => !tool.always_asks || !["allow", "ask-first-time"].includes(value)).map(([value, label]) =>
+      h("option", { attrs: { value }, text: label }),
+    ),
   ) as HTMLSelectElement;
   select.value = tool.set_by_user ? tool.setting : "";
   select.addEventListener("change", () => onChange(select.value === "" ? null : select.value));
@@ -76,7 +76,9 @@ function toolRow(tool: ToolView, onChange: (setting: string | null) => void): HT
       h("span", { className: "meta", text: tool.plugin ? `plugin ${tool.plugin}` : "built in" }),
       select,
     ),
-    ALWAYS_ASKS.includes(tool.risk) ? h("p", { className: "meta", text: "Asks every time it runs, whatever the setting (Never still blocks it)." }) : null,
+    tool.always_asks
+      ? h("p", { className: "meta", testid: "tool-always-asks", text: `Asks every time it runs (${tool.always_asks}), whatever the setting; Never still blocks it.` })
+      : null,
     h("p", { className: "description", text: tool.description }),
     tool.capabilities.length > 0 ? h("ul", { className: "capabilities" }, ...tool.capabilities.map((c) => h("li", { text: c }))) : null,
   );

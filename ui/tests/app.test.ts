@@ -34,7 +34,7 @@ beforeEach(async () => {
   mocked.status.mockResolvedValue(idle);
   mocked.pendingConfirmations.mockResolvedValue([]);
   mocked.history.mockResolvedValue([row(1)]);
-  mocked.tools.mockResolvedValue([tool("timer_set"), tool("message_send", { risk: "sends", setting: "always-ask", set_by_user: true, plugin: "chat" })]);
+  mocked.tools.mockResolvedValue([tool("timer_set"), tool("message_send", { risk: "sends", setting: "always-ask", set_by_user: true, plugin: "chat", always_asks: "sends messages or posts on your behalf" })]);
   mocked.submit.mockResolvedValue(undefined);
   mocked.cancel.mockResolvedValue(undefined);
   mocked.confirmAnswer.mockResolvedValue(undefined);

@@ -56,6 +56,7 @@ export function tool(name: string, overrides: Partial<ToolView> = {}): ToolView 
     set_by_user: false,
     capabilities: ["may read the clock"],
     plugin: null,
+    always_asks: null,
     ...overrides,
   };
 }

@@ -424,6 +424,8 @@ impl Assistant {
                         .iter()
                         .find(|p| p.tools.contains(&manifest.name))
                         .map(|p| p.id.clone()),
+                    always_asks: sotto::tool_settings::always_asks(manifest)
+                        .map(|reason| reason.describe().to_string()),
                 }
             })
             .collect();
@@ -438,15 +440,18 @@ impl Assistant {
     /// running commands, arguments from another tool's output) still asks whatever this says.
     pub async fn set_tool_setting(&self, tool: &str, setting: Option<&str>) -> Result<()> {
         let toolbox = sotto::plugins::toolbox(&self.app).await?;
-        if toolbox.registry.get(tool).is_none() {
+        let Some(manifest) = toolbox.registry.get(tool).cloned() else {
             anyhow::bail!("there is no tool called {tool:?}");
-        }
+        };
         let value = match setting {
             None => None,
             Some(text) => Some(sotto_store::ToolSettingValue::parse(text).with_context(|| {
                 format!("{text:?} is not a setting: always-ask, ask-first-time, allow or never")
             })?),
         };
+        if let Some(setting) = value.and_then(|v| ToolSetting::parse(v.as_str())) {
+            sotto::tool_settings::check_setting(&manifest, setting)?;
+        }
         self.app
             .store()
             .await?

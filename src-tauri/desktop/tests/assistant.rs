@@ -196,6 +196,8 @@ async fn a_tool_set_to_never_is_refused_without_a_question() {
     let tools = assistant.tools().await.unwrap();
     let timer = tools.iter().find(|t| t.name == "timer_start").unwrap();
     assert_eq!((timer.setting.as_str(), timer.set_by_user), ("never", true));
+    // A setting can decide for it, so the window offers every setting.
+    assert_eq!(timer.always_asks, None);
     let outcome = assistant
         .run("set a timer for 5 minutes", CancellationToken::new())
         .await

@@ -1,9 +1,8 @@
 //! `sotto tools`: the tools Sotto can use, and what the user allows each of them (its
 //! setting, granted capabilities and folders, kept in the store's `grants.rs` tables).
 //!
-//! Which tools always ask is the policy's decision, not this module's: [`always_asks`] asks
-//! `policy::decide` about a call with every grant given and the most permissive setting, so a
-//! rule added to the policy shows up here without a second copy of it.
+//! Which tools always ask is the policy's decision, not this module's (see
+//! [`crate::tool_settings`]).
 //!
 //! `grant` and `revoke` check every argument (tool, setting, capability keys, folders) before
 //! they write anything, so a bad argument changes nothing.
@@ -18,12 +17,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 use sotto_store::{Store, ToolGrantRecord, ToolSettingValue};
-use sotto_tools::policy::{
-    self, AskReason, Decision, FolderGrant, Input, Origin, ToolGrants, ToolSetting,
-};
+use sotto_tools::policy::{self, AskReason, ToolGrants, ToolSetting};
 use sotto_tools::{Capability, DirScope, ToolManifest, ToolSource};
 
 use crate::app::App;
+use crate::tool_settings::{always_asks, check_setting};
 
 #[derive(Debug, Subcommand)]
 pub enum ToolsCommand {
@@ -192,39 +190,6 @@ pub(crate) fn stored_grants(record: &ToolGrantRecord) -> ToolGrants {
             .iter()
             .map(|f| (PathBuf::from(&f.path), f.write)),
     )
-}
-
-/// Why the policy asks before every call of `manifest`, whatever the user's setting and
-/// grants; `None` when a setting can let it run without asking.
-fn always_asks(manifest: &ToolManifest) -> Option<AskReason> {
-    let everything = ToolGrants {
-        setting: Some(ToolSetting::Allow),
-        confirmed_before: true,
-        capabilities: manifest.capabilities.iter().cloned().collect(),
-        folders: vec![FolderGrant {
-            path: PathBuf::from("/"),
-            write: true,
-        }],
-    };
-    match policy::decide(manifest, &everything, Origin::user(Input::Typed)) {
-        Decision::Ask(reason) => Some(reason),
-        Decision::Allow(_) | Decision::Deny(_) => None,
-    }
-}
-
-/// Refuses a setting that would claim to relax a tool the policy always asks for.
-fn check_setting(manifest: &ToolManifest, setting: ToolSetting) -> Result<()> {
-    let relaxes = matches!(setting, ToolSetting::Allow | ToolSetting::AskFirstTime);
-    if let (true, Some(reason)) = (relaxes, always_asks(manifest)) {
-        bail!(
-            "refused: {} cannot be set to `{}`: {}, whatever its setting. \
-             Only `always-ask` and `never` apply to it.",
-            manifest.name,
-            setting.as_str(),
-            reason.describe()
-        );
-    }
-    Ok(())
 }
 
 /// One tool's permissions as shown: the effective setting and what is granted.

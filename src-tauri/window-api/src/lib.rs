@@ -270,6 +270,9 @@ pub struct ToolView {
     pub capabilities: Vec<String>,
     /// The plugin that provides it, if it is not built in.
     pub plugin: Option<String>,
+    /// Why it asks before every call whatever its setting ("sends messages or posts on your
+    /// behalf"), if it does; only `always-ask` and `never` can be set for it.
+    pub always_asks: Option<String>,
 }
 
 /// What the microphone hears, in order. `Level` comes about ten times a second while an

@@ -23,4 +23,9 @@ capabilities: Array<string>,
 /**
  * The plugin that provides it, if it is not built in.
  */
-plugin: string | null, };
+plugin: string | null, 
+/**
+ * Why it asks before every call whatever its setting ("sends messages or posts on your
+ * behalf"), if it does; only `always-ask` and `never` can be set for it.
+ */
+always_asks: string | null, };
