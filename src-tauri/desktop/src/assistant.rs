@@ -148,6 +148,19 @@ impl Assistant {
         Ok(())
     }
 
+    /// The tools changed (a plugin switched on or off): the planner is built again with the
+    /// new set, in the background, so the next request plans with it.
+    pub fn tools_changed(self: &Arc<Assistant>) {
+        let assistant = Arc::clone(self);
+        tokio::spawn(async move {
+            // Waits for a request under way to finish with the planner it started with.
+            *assistant.planner.lock().await = None;
+            if let Err(e) = assistant.warm_up().await {
+                tracing::warn!("the planner did not start again: {e:#}");
+            }
+        });
+    }
+
     /// Starts carrying out `text` in the background; progress goes to the window. Refused
     /// while another request runs (the window disables its box meanwhile).
     pub fn submit(self: &Arc<Assistant>, text: String) -> Result<(), String> {

@@ -259,13 +259,13 @@ impl SettingsService {
             .collect())
     }
 
-    /// Switches a plugin on or off. Its tools join or leave the planner's tools when Sotto
-    /// starts again; `sotto do` and the tools list see the change at once.
+    /// Switches a plugin on or off; its tools join or leave the planner's at once.
     pub async fn set_plugin_enabled(&self, id: &str, enabled: bool) -> Result<()> {
         let store = self.assistant.app().store().await?;
         if !store.set_plugin_enabled(id, enabled).await? {
             anyhow::bail!("there is no plugin called {id:?}");
         }
+        self.assistant.tools_changed();
         Ok(())
     }
 
