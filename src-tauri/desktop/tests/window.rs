@@ -489,6 +489,40 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     let mut player = pulse.play(&speech);
     assert!(player.wait().unwrap().success(), "paplay failed");
     driver.screenshot("7-listening").await;
+    // The overlay window is up while the key is held: switch to it, see it, come back.
+    let main_window = driver.call(reqwest::Method::GET, "/window", None).await;
+    let handles = driver
+        .call(reqwest::Method::GET, "/window/handles", None)
+        .await;
+    let overlay = handles
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| **h != main_window)
+        .cloned()
+        .unwrap_or_else(|| panic!("no overlay window among {handles}"));
+    driver
+        .call(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({ "handle": overlay })),
+        )
+        .await;
+    driver
+        .wait_text(
+            "[data-testid=overlay-state]",
+            Duration::from_secs(10),
+            |t| t.to_lowercase().contains("listening"),
+        )
+        .await;
+    driver.screenshot("7-overlay").await;
+    driver
+        .call(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({ "handle": main_window })),
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     xdotool(&x.display, &["keyup", "space", "alt", "ctrl"]);
     let deadline = Instant::now() + Duration::from_secs(180);
