@@ -124,25 +124,7 @@ async fn a_request_streams_to_the_window_through_the_model() {
         .unwrap();
     // One request at a time: a second is refused while the first runs.
     assert!(fixture.assistant.submit("what time is it".into()).is_err());
-    let deadline = std::time::Instant::now() + Duration::from_secs(180);
-    let done = loop {
-        let done = fixture
-            .recorder
-            .updates
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|u| matches!(u, RequestUpdate::Done { .. } | RequestUpdate::Failed { .. }))
-            .cloned();
-        if let Some(done) = done {
-            break done;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no answer in 3 minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = common::wait_for_done(&fixture.recorder, Duration::from_secs(180)).await;
     let RequestUpdate::Done { reply, ok, .. } = done else {
         panic!("failed: {done:?}");
     };

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Fixture;
 use sotto_desktop::voice::{self, Voice};
@@ -69,7 +69,7 @@ async fn a_spoken_request_is_heard_confirmed_in_the_window_and_kept() {
             answer: ConfirmAnswer::AllowOnce,
         })
         .unwrap();
-    let done = wait_for_done(&f, Duration::from_secs(120)).await;
+    let done = common::wait_for_done(&f.recorder, Duration::from_secs(120)).await;
     let RequestUpdate::Done { ok, utterance, .. } = done else {
         panic!("the request failed: {done:?}");
     };
@@ -113,23 +113,4 @@ async fn a_spoken_request_is_heard_confirmed_in_the_window_and_kept() {
     // Muting while idle closes the microphone; the tray and window say so.
     voice.set_muted(true);
     assert_eq!(f.assistant.status().microphone, MicrophoneView::Muted);
-}
-
-async fn wait_for_done(f: &Fixture, timeout: Duration) -> RequestUpdate {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let done = f
-            .recorder
-            .updates
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|u| matches!(u, RequestUpdate::Done { .. } | RequestUpdate::Failed { .. }))
-            .cloned();
-        if let Some(done) = done {
-            return done;
-        }
-        assert!(Instant::now() < deadline, "no result in time");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

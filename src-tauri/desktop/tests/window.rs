@@ -114,6 +114,12 @@ impl Driver {
         .await;
     }
 
+    /// Clicks the element matching `css` once it is there (up to 5 s).
+    async fn press(&self, css: &str) {
+        let element = self.wait_for(css, Duration::from_secs(5)).await;
+        self.click(&element).await;
+    }
+
     async fn type_into(&self, element: &str, text: &str) {
         self.call(
             reqwest::Method::POST,
@@ -275,10 +281,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         .wait_for("[data-testid=onboarding]", Duration::from_secs(60))
         .await;
     driver.screenshot("0-onboarding-microphone").await;
-    let next = driver
-        .wait_for("[data-testid=onboarding-next]", Duration::from_secs(5))
-        .await;
-    driver.click(&next).await;
+    driver.press("[data-testid=onboarding-next]").await;
     driver
         .wait_text(
             "[data-testid=onboarding-allset]",
@@ -287,7 +290,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         )
         .await;
     driver.screenshot("0-onboarding-models").await;
-    driver.click(&next).await;
+    driver.press("[data-testid=onboarding-next]").await;
     let key = driver
         .wait_text(
             "[data-testid=onboarding-ptt]",
@@ -296,10 +299,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         )
         .await;
     assert_eq!(key, "Ctrl+Alt+Space");
-    let finish = driver
-        .wait_for("[data-testid=onboarding-finish]", Duration::from_secs(5))
-        .await;
-    driver.click(&finish).await;
+    driver.press("[data-testid=onboarding-finish]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !home.join("data/onboarded").exists() {
         assert!(
@@ -326,10 +326,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
 
     // A tool that asks the first time: the dialog shows the tool and its exact arguments.
     driver.type_into(&input, "set a timer for 5 minutes").await;
-    let run = driver
-        .wait_for("[data-testid=command-submit]", Duration::from_secs(5))
-        .await;
-    driver.click(&run).await;
+    driver.press("[data-testid=command-submit]").await;
     driver
         .wait_for("[data-testid=confirm-dialog]", Duration::from_secs(180))
         .await;
@@ -343,10 +340,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         .await;
     assert!(driver.text(&arguments).await.contains('5'));
     assert_eq!(timers(&home), 0, "nothing runs before the answer");
-    let allow = driver
-        .wait_for("[data-testid=confirm-allow-once]", Duration::from_secs(5))
-        .await;
-    driver.click(&allow).await;
+    driver.press("[data-testid=confirm-allow-once]").await;
     let reply = driver
         .wait_text("[data-testid=reply]", Duration::from_secs(60), |t| {
             t.to_lowercase().contains("timer")
@@ -360,10 +354,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         .wait_for("[data-testid=command-input]", Duration::from_secs(5))
         .await;
     driver.type_into(&input, "what is 17 times 23").await;
-    let run = driver
-        .wait_for("[data-testid=command-submit]", Duration::from_secs(5))
-        .await;
-    driver.click(&run).await;
+    driver.press("[data-testid=command-submit]").await;
     driver
         .wait_text("[data-testid=reply]", Duration::from_secs(180), |t| {
             t.contains("391")
@@ -372,10 +363,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     assert!(!driver.find_all("[data-testid=live-step]").await.is_empty());
 
     // Both are in the history, newest first, with what was done.
-    let tab = driver
-        .wait_for("[data-testid=tab-history]", Duration::from_secs(5))
-        .await;
-    driver.click(&tab).await;
+    driver.press("[data-testid=tab-history]").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let rows = loop {
         let rows = driver.find_all("[data-testid=history-row]").await;
@@ -425,10 +413,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     driver.screenshot("5-history-detail").await;
 
     // Settings: a preference saved from the window lands in config.toml, comments kept.
-    let tab = driver
-        .wait_for("[data-testid=tab-settings]", Duration::from_secs(5))
-        .await;
-    driver.click(&tab).await;
+    driver.press("[data-testid=tab-settings]").await;
     // Loaded: the form shows where it saves (set only from the backend's view).
     driver
         .wait_text("[data-testid=config-file]", Duration::from_secs(30), |t| {
@@ -442,10 +427,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
              e.dispatchEvent(new Event('change', {bubbles: true}));",
         )
         .await;
-    let save = driver
-        .wait_for("[data-testid=settings-save]", Duration::from_secs(5))
-        .await;
-    driver.click(&save).await;
+    driver.press("[data-testid=settings-save]").await;
     driver
         .wait_text(
             "[data-testid=settings-saved]",
@@ -475,10 +457,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let tab = driver
-        .wait_for("[data-testid=tab-history]", Duration::from_secs(5))
-        .await;
-    driver.click(&tab).await;
+    driver.press("[data-testid=tab-history]").await;
     driver.script("window.scrollTo(0, 0)").await;
     xdotool(&x.display, &["keydown", "ctrl+alt+space"]);
     driver

@@ -134,3 +134,25 @@ impl Fixture {
         running.await.unwrap().unwrap()
     }
 }
+
+/// The request's last update (Done or Failed), waiting up to `timeout` for it.
+pub async fn wait_for_done(recorder: &Recorder, timeout: Duration) -> RequestUpdate {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let done = recorder
+            .updates
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|u| matches!(u, RequestUpdate::Done { .. } | RequestUpdate::Failed { .. }))
+            .cloned();
+        if let Some(done) = done {
+            return done;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no result in {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
