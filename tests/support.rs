@@ -55,6 +55,9 @@ pub fn count_files(dir: &Path, suffix: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// sox arguments for what a desktop sound server plays: 48 kHz, stereo, 16-bit.
+pub const WAV_48K_STEREO: &[&str] = &["-r", "48000", "-c", "2", "-b", "16"];
+
 /// Writes `text` spoken by espeak-ng (`voice`, `wpm` words per minute) to `out`, passed
 /// through sox with `sox_args` (rate, channels, bits: whatever the test needs).
 pub fn speak_to(text: &str, voice: &str, wpm: u32, out: &Path, sox_args: &[&str]) {

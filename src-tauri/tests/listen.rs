@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 use common::Fixture;
 use serde_json::Value;
 use sotto_e2e::pulse::{client_env, PulseServer};
-use sotto_e2e::{speak_to, words};
-
-const WAV_48K_STEREO: &[&str] = &["-r", "48000", "-c", "2", "-b", "16"];
+use sotto_e2e::{speak_to, words, WAV_48K_STEREO};
 
 #[test]
 fn listening_through_a_real_audio_server() {

@@ -34,14 +34,15 @@ pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
         message,
     };
     let mut document: DocumentMut = text.parse().map_err(|e| parse_error(format!("{e}")))?;
-    let wanted: DocumentMut = toml::to_string(config)
-        .map_err(|e| parse_error(format!("cannot write the configuration: {e}")))?
-        .parse()
-        .map_err(|e| parse_error(format!("{e}")))?;
-    let before: DocumentMut = toml::to_string(&current)
-        .map_err(|e| parse_error(format!("cannot write the configuration: {e}")))?
-        .parse()
-        .map_err(|e| parse_error(format!("{e}")))?;
+    // Both configurations as plain documents, compared key by key.
+    let as_document = |config: &Config| -> Result<DocumentMut, ConfigError> {
+        toml::to_string(config)
+            .map_err(|e| parse_error(format!("cannot write the configuration: {e}")))?
+            .parse()
+            .map_err(|e| parse_error(format!("{e}")))
+    };
+    let wanted = as_document(config)?;
+    let before = as_document(&current)?;
     for (section, wanted_item) in wanted.iter() {
         let Some(wanted_table) = wanted_item.as_table() else {
             continue;

@@ -151,12 +151,20 @@ impl Assistant {
     /// The tools changed (a plugin switched on or off): the planner is built again with the
     /// new set, in the background, so the next request plans with it.
     pub fn tools_changed(self: &Arc<Assistant>) {
+        self.warm_up_later(true);
+    }
+
+    /// [`Assistant::warm_up`] in the background (a failure is logged: the next request
+    /// says what is wrong); with `rebuild`, the planner is made again first.
+    pub fn warm_up_later(self: &Arc<Assistant>, rebuild: bool) {
         let assistant = Arc::clone(self);
-        tokio::spawn(async move {
-            // Waits for a request under way to finish with the planner it started with.
-            *assistant.planner.lock().await = None;
+        tauri::async_runtime::spawn(async move {
+            if rebuild {
+                // Waits for a request under way to finish with the planner it started with.
+                *assistant.planner.lock().await = None;
+            }
             if let Err(e) = assistant.warm_up().await {
-                tracing::warn!("the planner did not start again: {e:#}");
+                tracing::warn!("the planner did not start: {e:#}");
             }
         });
     }

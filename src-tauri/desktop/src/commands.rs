@@ -170,11 +170,6 @@ pub async fn onboarding_done(
 ) -> Result<(), String> {
     service.onboarding_done().map_err(message)?;
     voice.open();
-    let assistant = Arc::clone(&assistant);
-    tokio::spawn(async move {
-        if let Err(e) = assistant.warm_up().await {
-            tracing::warn!("the planner did not start: {e:#}");
-        }
-    });
+    assistant.warm_up_later(false);
     Ok(())
 }

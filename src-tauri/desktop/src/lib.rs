@@ -177,11 +177,7 @@ pub fn run() -> ExitCode {
                 // and the planner loads, so the first request waits for neither. Before
                 // first-run setup is done, the window's setup does this.
                 voice.open();
-                tauri::async_runtime::spawn(async move {
-                    if let Err(e) = assistant.warm_up().await {
-                        tracing::warn!("the planner did not start: {e:#}");
-                    }
-                });
+                assistant.warm_up_later(false);
             } else {
                 tray::show_window(tauri_app.handle());
             }

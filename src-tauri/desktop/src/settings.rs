@@ -70,7 +70,12 @@ impl SettingsService {
 
     /// Applies the desktop preferences Sotto started with (hotkeys, autostart).
     pub fn apply_startup(&self) {
-        let problems = (self.apply_desktop)(&self.started_with.desktop);
+        self.apply_desktop_preferences(&self.started_with.desktop);
+    }
+
+    /// Applies hotkeys and autostart, keeping what did not work for the Settings tab.
+    fn apply_desktop_preferences(&self, desktop: &DesktopConfig) {
+        let problems = (self.apply_desktop)(desktop);
         for problem in &problems {
             tracing::warn!("{problem}");
         }
@@ -123,11 +128,7 @@ impl SettingsService {
         self.notify_results
             .store(config.desktop.notifications, Ordering::Relaxed);
         if desktop_changed {
-            let problems = (self.apply_desktop)(&config.desktop);
-            *self
-                .desktop_problems
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = problems;
+            self.apply_desktop_preferences(&config.desktop);
         }
         let new_settings = settings.with_config(config);
         if speech_changed {
@@ -153,16 +154,21 @@ impl SettingsService {
                     .iter()
                     .find(|r| r.task == model.task)
                     .and_then(|r| r.chosen.clone());
-                let chosen = match model.task {
-                    Task::Asr => &configured.asr,
-                    Task::Vad => &configured.vad,
-                    Task::Planner => &configured.planner,
-                };
-                let in_use = if chosen.is_empty() {
-                    model.task == Task::Vad && model.id == sotto::engines::asr::DEFAULT_VAD
-                        || recommended_id.as_deref() == Some(model.id.as_str())
-                } else {
-                    chosen == &model.id
+                // As the engines choose: the configured model, else the recommended one
+                // (the voice activity model's default is fixed, not recommended).
+                let in_use = match model.task {
+                    Task::Vad => sotto::engines::asr::vad_id(&app) == model.id,
+                    Task::Asr | Task::Planner => {
+                        let configured = match model.task {
+                            Task::Asr => &configured.asr,
+                            _ => &configured.planner,
+                        };
+                        if configured.is_empty() {
+                            recommended_id.as_deref() == Some(model.id.as_str())
+                        } else {
+                            configured == &model.id
+                        }
+                    }
                 };
                 model_view(
                     &app,
@@ -220,25 +226,23 @@ impl SettingsService {
         let ui = Arc::clone(&self.ui);
         let progress = |event: FetchEvent| ui.model(&progress_of(id, event));
         app.models.fetch(id, false, &progress).await?;
-        if model.task == Task::Asr && model.format == "ct2-whisper" {
-            self.ui.model(&ModelProgress {
-                id: id.to_string(),
-                stage: "import".into(),
-                bytes_done: 0,
-                bytes_total: None,
-                message: Some("converting to whisper.cpp format (once)".into()),
-                done: false,
-                error: None,
-            });
-            let installed = app.models.installed_path(id)?;
-            let target = installed.join(sotto::engines::asr::IMPORTED_FILE);
-            if !target.is_file() {
-                tokio::task::spawn_blocking(move || {
-                    sotto::engines::asr::import(&installed, &target)
+        if model.task == Task::Asr {
+            let (id, ui) = (id.to_string(), Arc::clone(&self.ui));
+            tokio::task::spawn_blocking(move || {
+                sotto::engines::asr::whisper_file(&app, &id, || {
+                    ui.model(&ModelProgress {
+                        id: id.clone(),
+                        stage: "import".into(),
+                        bytes_done: 0,
+                        bytes_total: None,
+                        message: Some("converting to whisper.cpp format (once)".into()),
+                        done: false,
+                        error: None,
+                    })
                 })
-                .await
-                .context("the import stopped")??;
-            }
+            })
+            .await
+            .context("the import stopped")??;
         }
         Ok(())
     }
@@ -271,18 +275,12 @@ impl SettingsService {
 
     pub async fn onboarding(&self) -> Result<OnboardingView> {
         let settings = self.voice.settings();
-        let app = App::from_settings(settings.clone(), None)?;
-        let recommended = sotto::cli::models::recommended_choices(&app).await;
-        let models = self.models().await?;
-        let needed: Vec<ModelView> = models
+        // What Sotto needs: the models it uses now and the ones recommended for this machine.
+        let needed: Vec<ModelView> = self
+            .models()
+            .await?
             .into_iter()
-            .filter(|m| {
-                m.in_use
-                    || (m.task == Task::Vad.as_str() && m.recommended)
-                    || recommended
-                        .iter()
-                        .any(|r| r.chosen.as_deref() == Some(m.id.as_str()))
-            })
+            .filter(|m| m.in_use || m.recommended)
             .collect();
         Ok(OnboardingView {
             done: settings.dirs.data.join(ONBOARDED).exists(),

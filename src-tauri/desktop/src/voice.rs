@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sotto::app::App;
 use sotto::listener::{self, Control, Endpointing, ListenEvent};
 use sotto_config::Settings;
@@ -249,8 +249,9 @@ impl Voice {
 
     async fn run_session(self: &Arc<Voice>, controls: mpsc::Receiver<Control>) -> Result<()> {
         let app = App::from_settings(self.settings(), None)?;
-        ensure_speech_model(&app).await?;
-        let (mut engine, config) = listener::prepare(&app, Endpointing::PushToTalk, None).await?;
+        let model = installed_speech_model(&app).await?;
+        let (mut engine, config) =
+            listener::prepare(&app, Endpointing::PushToTalk, Some(&model)).await?;
         let store = self.assistant.app().store().await.ok();
         let (events_tx, mut events) = mpsc::channel(64);
         let listening = listener::listen(&mut engine, store, config, controls, events_tx);
@@ -321,17 +322,17 @@ impl Voice {
     }
 }
 
-/// The session does not download: a missing speech model is a clear message pointing at
-/// the place that downloads it with progress (Settings or first-run setup).
-async fn ensure_speech_model(app: &App) -> Result<()> {
+/// The speech model to listen with, if it is installed. The session does not download: a
+/// missing model is a clear message pointing at the place that downloads it with progress
+/// (Settings or first-run setup).
+async fn installed_speech_model(app: &App) -> Result<String> {
     let id = sotto::engines::asr::choose_model(app, None).await?;
-    let model = app.models.model(&id)?;
-    if app.models.state(model) != InstallState::Installed {
+    if app.models.state(app.models.model(&id)?) != InstallState::Installed {
         anyhow::bail!(
             "the speech model {id} is not downloaded yet: download it in Settings → Models"
         );
     }
-    Ok(())
+    Ok(id)
 }
 
 /// For tests: waits until the session is open and its microphone ready.
@@ -342,7 +343,7 @@ pub async fn wait_ready(assistant: &Assistant, timeout: Duration) -> Result<Stri
             MicrophoneView::Ready { device, .. } => return Ok(device),
             MicrophoneView::Unavailable { message } => anyhow::bail!("{message}"),
             _ if Instant::now() > deadline => {
-                return Err(anyhow::anyhow!("the microphone did not open")).context("timed out")
+                anyhow::bail!("the microphone did not open in {timeout:?}")
             }
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
         }

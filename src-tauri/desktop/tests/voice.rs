@@ -28,7 +28,7 @@ async fn a_spoken_request_is_heard_confirmed_in_the_window_and_kept() {
         "en-us",
         150,
         &speech,
-        &["-r", "48000", "-c", "2", "-b", "16"],
+        sotto_e2e::WAV_48K_STEREO,
     );
     let voice = Voice::new(f.assistant.clone(), f.recorder.clone());
 

@@ -219,7 +219,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
         "en-us",
         150,
         &speech,
-        &["-r", "48000", "-c", "2", "-b", "16"],
+        sotto_e2e::WAV_48K_STEREO,
     );
     let (port, native_port) = (free_port(), free_port());
     let _driver = KillOnDrop(

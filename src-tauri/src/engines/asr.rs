@@ -46,13 +46,23 @@ pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
         eprintln!("fetching the speech model {id} (first use)");
         crate::cli::models::fetch(app, &[id.to_string()], false).await?;
     }
+    whisper_file(app, id, || {
+        eprintln!("importing {id} into whisper.cpp format (once)")
+    })
+}
+
+/// The whisper.cpp file of the installed speech model `id`, importing it from
+/// faster-whisper format the first time (`importing` is called just before). Blocks while
+/// it imports (seconds).
+pub fn whisper_file(app: &App, id: &str, importing: impl FnOnce()) -> Result<PathBuf> {
+    let model = app.models.model(id)?;
     let installed = app.models.installed_path(id)?;
     match model.format.as_str() {
         "ggml-whisper" => Ok(installed),
         "ct2-whisper" => {
             let target = installed.join(IMPORTED_FILE);
             if !target.is_file() {
-                eprintln!("importing {id} into whisper.cpp format (once)");
+                importing();
                 import(&installed, &target)?;
             }
             Ok(target)
@@ -71,7 +81,8 @@ pub fn import(ct2_dir: &Path, target: &Path) -> Result<()> {
 /// The VAD model used unless the configuration names another.
 pub const DEFAULT_VAD: &str = "silero-vad-v6.2.0";
 
-fn vad_id(app: &App) -> &str {
+/// The voice activity model in use: the configured one, else [`DEFAULT_VAD`].
+pub fn vad_id(app: &App) -> &str {
     Some(app.settings.config.models.vad.as_str())
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_VAD)
