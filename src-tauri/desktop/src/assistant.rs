@@ -198,7 +198,7 @@ impl Assistant {
             token
         };
         let assistant = Arc::clone(self);
-        tokio::spawn(async move {
+        tauri::async_runtime::spawn(async move {
             // Errors are shown through the window's events; nothing to return here.
             let _ = assistant.run_from(&text, utterance, cancel).await;
         });

@@ -192,7 +192,7 @@ impl SettingsService {
             return Err(format!("{id} is already being downloaded"));
         }
         let service = Arc::clone(self);
-        tokio::spawn(async move {
+        tauri::async_runtime::spawn(async move {
             let result = service.fetch_and_import(&id).await;
             service
                 .downloading

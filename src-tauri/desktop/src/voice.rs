@@ -106,7 +106,7 @@ impl Voice {
         *session = Some(controls_tx.clone());
         drop(session);
         let voice = Arc::clone(self);
-        tokio::spawn(async move {
+        tauri::async_runtime::spawn(async move {
             let result = voice.run_session(controls).await;
             voice.recording.store(false, Ordering::SeqCst);
             // Only the current session's end is news: a closed one was replaced or muted,

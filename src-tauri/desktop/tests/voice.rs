@@ -39,7 +39,14 @@ async fn a_spoken_request_is_heard_confirmed_in_the_window_and_kept() {
     assert_eq!(f.assistant.status().microphone, MicrophoneView::Muted);
     assert!(f.assistant.status().muted);
 
-    voice.set_muted(false);
+    // Unmuted from the tray's thread, which runs no async runtime (neither do the hotkey
+    // handler's or the app's setup): the session must start from there too.
+    std::thread::spawn({
+        let voice = voice.clone();
+        move || voice.set_muted(false)
+    })
+    .join()
+    .expect("unmuting from a thread without a runtime");
     let device = voice::wait_ready(&f.assistant, Duration::from_secs(120))
         .await
         .expect("the microphone opens");
