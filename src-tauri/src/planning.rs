@@ -16,12 +16,12 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use sotto_fastpath::FastPath;
 use sotto_planner::grammar::{plan_grammar, GrammarOptions};
-use sotto_planner::plan::{Action, Arg, Plan, Step};
+use sotto_planner::plan::{Action, Arg, Plan, Step, REPLY};
 use sotto_planner::prompt::{self, Example};
 use sotto_planner::{Function, Functions, PlanParser};
 use sotto_protocol::client::Next;
-use sotto_protocol::lm::{ChatMessage, Generate, Grammar, Prompt, StopReason};
-use sotto_toolrag::{ToolDoc, ToolIndex};
+use sotto_protocol::lm::{ChatMessage, Generate, Grammar, Nudge, Prompt, StopReason};
+use sotto_toolrag::{ExampleIndex, ToolDoc, ToolIndex};
 use sotto_tools::ToolManifest;
 
 use crate::engines::lm::LmEngine;
@@ -36,6 +36,13 @@ pub struct PlannerSetup {
     pub functions: Functions,
     /// Worked examples, in the system prompt.
     pub examples: Vec<Example>,
+    /// Worked examples to choose from per request: the `retrieved_examples` most like the
+    /// request go right before it (see [`Planner::prompt`]).
+    pub example_pool: Vec<Example>,
+    /// How many examples from the pool each request gets (0: none).
+    pub retrieved_examples: usize,
+    /// Calibrates the model's choices between grammar alternatives.
+    pub nudges: PlanNudges,
     pub grammar: GrammarOptions,
     /// Offer the grammar only the `top_k` tools retrieval ranks highest (0: all).
     pub top_k: usize,
@@ -58,6 +65,7 @@ impl PlannerSetup {
     ) -> Result<Self> {
         let mut functions = Vec::new();
         let mut examples = Vec::new();
+        let mut example_pool = Vec::new();
         let mut utterances = Vec::new();
         let manifests: Vec<&ToolManifest> = manifests.into_iter().collect();
         let templates: Vec<Vec<&str>> = manifests
@@ -87,21 +95,34 @@ impl PlannerSetup {
                     .with_context(|| {
                         format!("tool {} cannot be offered to the planner", manifest.name)
                     })?;
-            if let Some(example) = manifest.examples.first() {
-                examples.push(Example {
+            for (n, example) in manifest.examples.iter().enumerate() {
+                let example = Example {
                     request: example.utterance.clone(),
                     plan: one_call_plan(&function, &example.args).to_string(),
-                });
+                };
+                if n == 0 {
+                    examples.push(example.clone());
+                }
+                example_pool.push(example);
             }
             functions.push(function);
         }
-        examples.extend(MULTI_STEP_EXAMPLES.iter().map(|(request, plan)| Example {
+        let multi_step = MULTI_STEP_EXAMPLES.iter().map(|(request, plan)| Example {
+            request: request.to_string(),
+            plan: plan.to_string(),
+        });
+        examples.extend(multi_step.clone());
+        example_pool.extend(multi_step);
+        example_pool.extend(POOL_ONLY_EXAMPLES.iter().map(|(request, plan)| Example {
             request: request.to_string(),
             plan: plan.to_string(),
         }));
         Ok(PlannerSetup {
             functions: Functions::new(functions)?,
             examples,
+            example_pool,
+            retrieved_examples: DEFAULT_RETRIEVED_EXAMPLES,
+            nudges: PlanNudges::default(),
             grammar: GrammarOptions::default(),
             top_k: DEFAULT_TOP_K,
             utterances,
@@ -117,6 +138,9 @@ impl PlannerSetup {
         PlannerSetup {
             functions,
             examples: Vec::new(),
+            example_pool: Vec::new(),
+            retrieved_examples: 0,
+            nudges: PlanNudges::default(),
             grammar: GrammarOptions::default(),
             top_k: 0,
             utterances,
@@ -147,6 +171,16 @@ impl PlannerSetup {
             })
             .collect();
         ToolIndex::build(docs)
+    }
+
+    /// The retrieval index over the example pool's requests.
+    pub fn example_index(&self) -> ExampleIndex {
+        ExampleIndex::build(
+            self.example_pool
+                .iter()
+                .map(|e| (e.request.clone(), e.plan.clone()))
+                .collect(),
+        )
     }
 
     /// The stable part of every prompt: the system message (rules and functions), then each
@@ -211,6 +245,42 @@ pub fn offered_tools(ranked: &[sotto_toolrag::Ranked]) -> Vec<String> {
         .collect()
 }
 
+/// Logit adjustments at the plan's two decisions, for a small model's known leanings: it
+/// keeps adding calls after the request is covered, and it answers with a refusal when a
+/// function would do.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PlanNudges {
+    /// Added to ending the plan (`join()`) where another step could follow.
+    pub join: f32,
+    /// Added to answering with a reply instead of a first call.
+    pub reply: f32,
+}
+
+impl PlanNudges {
+    fn to_protocol(self) -> Vec<Nudge> {
+        let mut nudges = Vec::new();
+        if self.join != 0.0 {
+            // After a step's line the grammar allows only the next number or the end.
+            nudges.push(Nudge {
+                after: "\n".into(),
+                text: "join()".into(),
+                logit: self.join,
+            });
+        }
+        if self.reply != 0.0 {
+            nudges.push(Nudge {
+                after: "1. ".into(),
+                text: format!("{REPLY}("),
+                logit: self.reply,
+            });
+        }
+        nudges
+    }
+}
+
+/// How many of the pool's examples each request gets, right before it.
+pub const DEFAULT_RETRIEVED_EXAMPLES: usize = 3;
+
 /// Plans for requests that need several steps, written for the built-in tools: parallel,
 /// dependent (`$N`), and nothing to do. Every one is in every prompt (cached), so they are
 /// few, and each shows a different way data flows between tools.
@@ -234,6 +304,43 @@ const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
     (
         "order me a pizza",
         "1. reply(text=\"Sorry, I can't order food.\")\njoin()",
+    ),
+];
+
+/// More plans of several steps, offered only when retrieval finds them like the request (not
+/// in every prompt, so they cost nothing for requests they do not resemble).
+const POOL_ONLY_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "work out 250 divided by 4 and put the answer in a note called budget",
+        "1. calculator(expression=\"250 / 4\")\n2. note_create(title=\"budget\", text=$1)\njoin()",
+    ),
+    (
+        "find my cv and open it",
+        "1. find_files(name=\"cv\")\n2. open_path(path=$1)\njoin()",
+    ),
+    (
+        "send my ideas note to ana@example.org",
+        "1. note_read(title=\"ideas\")\n2. compose_email(to=[\"ana@example.org\"], body=$1)\njoin()",
+    ),
+    (
+        "paste what I copied into a new note called links",
+        "1. clipboard_read()\n2. note_create(title=\"links\", text=$1)\njoin()",
+    ),
+    (
+        "which note talks about the garage? read it out",
+        "1. note_search(query=\"garage\")\n2. note_read(title=$1)\njoin()",
+    ),
+    (
+        "look up Priya's number and type it",
+        "1. contact_lookup(name=\"Priya\")\n2. type_text(text=$1)\njoin()",
+    ),
+    (
+        "start a 3 minute timer and pause the music",
+        "1. timer_start(minutes=3)\n2. media_control(action=\"pause\")\njoin()",
+    ),
+    (
+        "book a table for two tonight",
+        "1. reply(text=\"Sorry, I can't book restaurants.\")\njoin()",
     ),
 ];
 
@@ -267,6 +374,8 @@ pub struct Planned {
     pub text: String,
     /// The functions the grammar allowed.
     pub offered: Vec<String>,
+    /// Retrieval's score for the best tool (0..=1).
+    pub best_score: f32,
     pub retrieve: Duration,
     /// From the request to the first step parsed (`None` for a plan without steps).
     pub first_step: Option<Duration>,
@@ -286,6 +395,7 @@ pub struct Planner {
     setup: PlannerSetup,
     stable: Vec<ChatMessage>,
     index: ToolIndex,
+    example_index: ExampleIndex,
     lm: LmEngine,
 }
 
@@ -310,10 +420,12 @@ impl Planner {
             );
         }
         let index = setup.tool_index();
+        let example_index = setup.example_index();
         Planner {
             setup,
             stable,
             index,
+            example_index,
             lm,
         }
     }
@@ -328,19 +440,32 @@ impl Planner {
     pub fn set_setup(&mut self, setup: PlannerSetup) {
         self.stable = setup.stable_messages();
         self.index = setup.tool_index();
+        self.example_index = setup.example_index();
         self.setup = setup;
-    }
-
-    pub fn set_top_k(&mut self, top_k: usize) {
-        self.setup.top_k = top_k;
     }
 
     pub fn lm(&mut self) -> &mut LmEngine {
         &mut self.lm
     }
 
+    /// The stable messages, then the pool's examples most like the request (the closest
+    /// last, next to the request: a small model copies what it read most recently), then the
+    /// request. The retrieved turns are evaluated per request (~25 tokens each); the stable
+    /// part stays cached.
     fn prompt(&self, request: &str) -> Prompt {
         let mut messages = self.stable.clone();
+        let retrieved = self
+            .example_index
+            .search(request, self.setup.retrieved_examples);
+        for &(index, score) in retrieved.iter().rev() {
+            if score <= 0.0 {
+                continue;
+            }
+            if let Some((example_request, plan)) = self.example_index.get(index) {
+                messages.push(ChatMessage::user(example_request));
+                messages.push(ChatMessage::assistant(plan));
+            }
+        }
         messages.push(ChatMessage::user(request.trim()));
         Prompt::Chat { messages }
     }
@@ -352,6 +477,8 @@ impl Planner {
             planned.plan.steps.iter().for_each(&mut on_step);
             return Ok(planned);
         }
+        let ranked = self.index.search(request, self.setup.top_k.max(1));
+        let best_score = ranked.first().map_or(0.0, |r| r.score);
         let offered: Vec<String> =
             if self.setup.top_k == 0 || self.setup.top_k >= self.setup.functions.len() {
                 self.setup
@@ -360,7 +487,7 @@ impl Planner {
                     .map(|f| f.name.clone())
                     .collect()
             } else {
-                offered_tools(&self.index.search(request, self.setup.top_k))
+                offered_tools(&ranked)
             };
         let functions = self
             .setup
@@ -372,12 +499,7 @@ impl Planner {
             // questions itself through `reply` instead of calling the function that would
             // (measured on BFCL simple: most misses). So a reply is only offered when no
             // function looks relevant.
-            let best = self
-                .index
-                .search(request, 1)
-                .first()
-                .map_or(0.0, |r| r.score);
-            options.allow_reply = best < REPLY_WITHOUT_EXAMPLES;
+            options.allow_reply = best_score < REPLY_WITHOUT_EXAMPLES;
         }
         let retrieve = started.elapsed();
         let grammar = plan_grammar(&functions, options);
@@ -389,6 +511,7 @@ impl Planner {
             stop: Vec::new(),
             temperature: 0.0,
             seed: 0,
+            nudges: self.setup.nudges.to_protocol(),
         };
         let mut parser = PlanParser::new();
         let mut steps: Vec<Step> = Vec::new();
@@ -448,6 +571,7 @@ impl Planner {
             plan,
             text: completion.text,
             offered,
+            best_score,
             retrieve,
             first_step,
             total: started.elapsed(),
@@ -467,6 +591,7 @@ impl Planner {
     pub fn fast_plan(&self, request: &str, started: Instant) -> Option<Planned> {
         let call = self.setup.fast_path.find(request)?;
         let top = self.index.search(request, 1);
+        let best_score = top.first().map_or(0.0, |r| r.score);
         if top.first().map(|r| r.name.as_str()) != Some(call.tool.as_str()) {
             tracing::debug!(
                 template = call.template,
@@ -489,6 +614,7 @@ impl Planner {
             text: plan.to_string(),
             plan,
             offered: vec![call.tool],
+            best_score,
             retrieve: elapsed,
             first_step: Some(elapsed),
             total: elapsed,

@@ -147,6 +147,7 @@ fn generate(id: u64, prompt: Prompt, grammar: Option<Grammar>, max_tokens: u32) 
         stop: Vec::new(),
         temperature: 0.0,
         seed: 0,
+        nudges: Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! factory) is built once by [`Session::new`]; per-request state (the grammar matcher, the
 //! text stream, the sampler) lives only inside [`Session::generate`].
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -26,6 +27,7 @@ use llguidance::{Matcher, ParserFactory};
 use sotto_protocol::lm::{Completion, Generate, Grammar, ModelInfo, Prompt, StopReason};
 use sotto_protocol::{ErrorKind, WorkerFailure};
 
+use crate::nudge::NudgeTokens;
 use crate::prefix;
 use crate::state_file::{self, Identity, Unusable};
 use crate::text::TextStream;
@@ -102,6 +104,8 @@ pub struct Session<'m> {
     n_ctx: usize,
     /// The tokens whose keys and values are in the cache, in order from position 0.
     cached: Vec<LlamaToken>,
+    /// The tokens each nudge applies to, found once per string.
+    nudge_tokens: NudgeTokens,
     /// What a primed prompt's state file must have been written for; `None` if the model
     /// file's size and time are unknown (then no file is used).
     identity: Option<Identity>,
@@ -201,6 +205,7 @@ impl<'m> Session<'m> {
             grammars,
             batch: LlamaBatch::new(PROMPT_CHUNK, 1),
             cached: Vec::new(),
+            nudge_tokens: NudgeTokens::default(),
             identity,
         };
         Ok((session, info))
@@ -345,47 +350,67 @@ impl<'m> Session<'m> {
         let vocab = model.vocab();
         let mut generated = 0u32;
         let mut logits_at = self.batch.n_tokens() - 1;
-        let stop = loop {
+        let stop = 'generation: loop {
             if listener.cancelled() {
                 break StopReason::Cancelled;
             }
-            let mask = match matcher.as_mut() {
-                Some(matcher) => Some(matcher.compute_mask_or_eos().map_err(grammar_failure)?),
-                None => None,
+            // Tokens the grammar forces ("2. ", the rest of the only tool name that fits,
+            // "=") need no logits: they are taken at once and evaluated in one batch, which
+            // costs about what one sampled token does.
+            let forced = match matcher.as_mut() {
+                Some(matcher) => matcher.consume_ff_tokens(),
+                None => Vec::new(),
             };
-            let Some(token) = self.pick(logits_at, mask.as_ref(), sampler.as_mut()) else {
-                return Err(failure(
-                    ErrorKind::Engine,
-                    "the grammar allows no token at this point of the answer",
-                ));
+            let tokens: Vec<LlamaToken> = if forced.is_empty() {
+                let mask = match matcher.as_mut() {
+                    Some(matcher) => Some(matcher.compute_mask_or_eos().map_err(grammar_failure)?),
+                    None => None,
+                };
+                let nudges = self.nudge_tokens.at(
+                    self.grammars.tok_env().tok_trie(),
+                    &request.nudges,
+                    text.text(),
+                );
+                let Some(token) = self.pick(logits_at, mask.as_ref(), &nudges, sampler.as_mut())
+                else {
+                    return Err(failure(
+                        ErrorKind::Engine,
+                        "the grammar allows no token at this point of the answer",
+                    ));
+                };
+                if vocab.is_eog(token) {
+                    break StopReason::Eos;
+                }
+                if let Some(matcher) = matcher.as_mut() {
+                    matcher
+                        .consume_token(token.0 as u32)
+                        .map_err(grammar_failure)?;
+                }
+                vec![token]
+            } else {
+                forced.iter().map(|&t| LlamaToken(t as i32)).collect()
             };
-            if vocab.is_eog(token) {
-                break StopReason::Eos;
+            for (n, &token) in tokens.iter().enumerate() {
+                generated += 1;
+                let piece = text.push(&vocab.token_to_piece(token, false, None));
+                if !piece.text.is_empty() {
+                    listener.piece(&piece.text);
+                }
+                if piece.stopped {
+                    break 'generation StopReason::StopString;
+                }
+                // The grammar's end is known without evaluating what led to it.
+                if n + 1 == tokens.len() && matcher.as_ref().is_some_and(Matcher::is_stopped) {
+                    break 'generation StopReason::Eos;
+                }
+                if generated >= request.max_tokens {
+                    break 'generation StopReason::MaxTokens;
+                }
             }
-            generated += 1;
-            if let Some(matcher) = matcher.as_mut() {
-                matcher
-                    .consume_token(token.0 as u32)
-                    .map_err(grammar_failure)?;
-            }
-            let piece = text.push(&vocab.token_to_piece(token, false, None));
-            if !piece.text.is_empty() {
-                listener.piece(&piece.text);
-            }
-            if piece.stopped {
-                break StopReason::StopString;
-            }
-            if matcher.as_ref().is_some_and(Matcher::is_stopped) {
-                break StopReason::Eos;
-            }
-            if generated >= request.max_tokens {
-                break StopReason::MaxTokens;
-            }
-            if self.cached.len() >= self.n_ctx {
+            if self.cached.len() + tokens.len() > self.n_ctx {
                 break StopReason::ContextFull;
             }
-            self.decode_one(token)?;
-            logits_at = 0;
+            logits_at = self.decode_tokens(&tokens)?;
         };
         let rest = text.finish();
         if !rest.is_empty() {
@@ -502,18 +527,25 @@ impl<'m> Session<'m> {
         Ok((reused, false))
     }
 
-    /// Adds one generated token to the cache.
-    fn decode_one(&mut self, token: LlamaToken) -> Result<(), WorkerFailure> {
-        self.batch.clear();
-        let position = self.cached.len() as i32;
-        self.batch
-            .add(token, position, &[SEQUENCE], true)
-            .map_err(|e| self.forget(e))?;
-        self.context
-            .decode(&mut self.batch)
-            .map_err(|e| self.forget(e))?;
-        self.cached.push(token);
-        Ok(())
+    /// Adds generated tokens to the cache, in one batch (logits for the last only). Returns
+    /// where in the batch those logits are.
+    fn decode_tokens(&mut self, tokens: &[LlamaToken]) -> Result<i32, WorkerFailure> {
+        let mut logits_at = 0;
+        for chunk in tokens.chunks(self.chunk) {
+            logits_at = chunk.len() as i32 - 1;
+            self.batch.clear();
+            let start = self.cached.len();
+            for (i, &token) in chunk.iter().enumerate() {
+                self.batch
+                    .add(token, (start + i) as i32, &[SEQUENCE], i + 1 == chunk.len())
+                    .map_err(|e| self.forget(e))?;
+            }
+            self.context
+                .decode(&mut self.batch)
+                .map_err(|e| self.forget(e))?;
+            self.cached.extend_from_slice(chunk);
+        }
+        Ok(logits_at)
     }
 
     /// After a failed decode the cache's contents are unknown: empty it.
@@ -527,19 +559,23 @@ impl<'m> Session<'m> {
     }
 
     /// The next token: the most likely one (or a sampled one, with a temperature) among those
-    /// the grammar allows.
+    /// the grammar allows, after the nudges' adjustments.
     fn pick(
         &self,
         logits_at: i32,
         mask: Option<&SimpleVob>,
+        nudges: &HashMap<u32, f32>,
         sampler: Option<&mut LlamaSampler>,
     ) -> Option<LlamaToken> {
         let logits = self.context.get_logits_ith(logits_at);
         let allowed = |token: usize| mask.is_none_or(|mask| mask.is_allowed(token as u32));
+        let nudged =
+            |token: usize, logit: f32| logit + nudges.get(&(token as u32)).copied().unwrap_or(0.0);
         match sampler {
             None => {
                 let mut best: Option<(usize, f32)> = None;
                 for (token, &logit) in logits.iter().enumerate() {
+                    let logit = nudged(token, logit);
                     if allowed(token) && best.is_none_or(|(_, best)| logit > best) {
                         best = Some((token, logit));
                     }
@@ -552,7 +588,7 @@ impl<'m> Session<'m> {
                     .enumerate()
                     .filter(|&(token, _)| allowed(token))
                     .map(|(token, &logit)| {
-                        LlamaTokenData::new(LlamaToken(token as i32), logit, 0.0)
+                        LlamaTokenData::new(LlamaToken(token as i32), nudged(token, logit), 0.0)
                     })
                     .collect();
                 if candidates.is_empty() {

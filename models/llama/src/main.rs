@@ -39,6 +39,7 @@ use sotto_protocol::lm::{LmRequest, LmResponse};
 use sotto_protocol::{ErrorKind, Hello, WorkerFailure, PROTOCOL_VERSION};
 
 mod engine;
+mod nudge;
 mod prefix;
 mod state_file;
 mod text;

@@ -3,7 +3,7 @@
 
 mod support;
 
-use sotto_protocol::lm::{Grammar, LmRequest, LmResponse, Prompt, StopReason};
+use sotto_protocol::lm::{Grammar, LmRequest, LmResponse, Nudge, Prompt, StopReason};
 use sotto_protocol::ErrorKind;
 use support::*;
 
@@ -342,4 +342,68 @@ async fn a_full_context_ends_the_answer() {
     endless_but_end.seed = 7;
     let sampled = generate(&mut worker, endless_but_end).await.completion;
     assert!(sampled.text.starts_with("1, "), "{sampled:?}");
+}
+
+#[tokio::test]
+async fn nudges_move_a_choice_only_where_they_apply_and_forced_text_is_fast_forwarded() {
+    let mut worker = loaded_worker(qwen()).await;
+    let grammar = Grammar::Lark(
+        r#"
+start: "1. " call "\n" ("2. " call "\n")? "join()"
+call: "get_time()" | "get_weather()" | "open_app()"
+"#
+        .into(),
+    );
+    let ask = |id, nudges: Vec<Nudge>| {
+        let mut generate_request = request(
+            id,
+            chat(
+                "You plan tool calls. Tools: get_time() tells the time; get_weather() tells \
+                 the weather; open_app() opens an application. Write one numbered call per \
+                 line, then join().",
+                "What time is it, and what's the weather like?",
+            ),
+            48,
+        );
+        generate_request.grammar = Some(grammar.clone());
+        generate_request.nudges = nudges;
+        generate_request
+    };
+    let plain = generate(&mut worker, ask(1, Vec::new())).await.completion;
+    assert_eq!(
+        plain.text, "1. get_time()\n2. get_weather()\njoin()",
+        "{plain:?}"
+    );
+    // Every token of the answer is counted, sampled or forced, but far fewer were chosen
+    // than written: "1. ", "()\n", "2. " and "join()" are forced by the grammar.
+    assert!(plain.generated_tokens >= 8, "{plain:?}");
+
+    // Ending the plan made far likelier where it can end: after the first call.
+    let end = Nudge {
+        after: "\n".into(),
+        text: "join()".into(),
+        logit: 30.0,
+    };
+    let ended = generate(&mut worker, ask(2, vec![end.clone()]))
+        .await
+        .completion;
+    assert_eq!(ended.text, "1. get_time()\njoin()", "{ended:?}");
+
+    // A nudge whose `after` never occurs changes nothing; one that ends inside a token
+    // ("1." then " open...") still applies.
+    let elsewhere = Nudge {
+        after: "never written".into(),
+        ..end
+    };
+    let unchanged = generate(&mut worker, ask(3, vec![elsewhere]))
+        .await
+        .completion;
+    assert_eq!(unchanged.text, plain.text, "{unchanged:?}");
+    let open = Nudge {
+        after: "1. ".into(),
+        text: "open_app(".into(),
+        logit: 30.0,
+    };
+    let opened = generate(&mut worker, ask(4, vec![open])).await.completion;
+    assert!(opened.text.starts_with("1. open_app()\n"), "{opened:?}");
 }

@@ -76,6 +76,21 @@ pub struct Generate {
     /// Seeds the sampler when `temperature` > 0.
     #[serde(default)]
     pub seed: u32,
+    /// Adjustments to the model's preferences at decision points of the answer. Since
+    /// version 3 (older workers ignore them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nudges: Vec<Nudge>,
+}
+
+/// Where the answer so far ends with `after`, every token that starts writing `text` (a
+/// token whose text is a prefix of it, or begins with it) gets `logit` added before the
+/// choice. For calibrating a small model's choices between grammar alternatives ("another
+/// step" against "the end"), not for steering free text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nudge {
+    pub after: String,
+    pub text: String,
+    pub logit: f32,
 }
 
 /// What the model is asked. Since version 2.

@@ -128,17 +128,11 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
         Some(path) => PlannerSetup::from_functions(functions_from_file(path)?),
         None => builtin_setup()?,
     };
-    if args.planner.no_fast_path {
-        base_setup.fast_path = Default::default();
-    }
-    let top_k = args.planner.top_k;
+    args.planner.apply(&mut base_setup);
     let mut planner = Planner::new(
         base_setup.clone(),
         engine(app, args.planner.model.as_deref()).await?,
     );
-    if let Some(k) = top_k {
-        planner.set_top_k(k);
-    }
     let mut summary = Vec::new();
     for (name, cases) in &sets {
         let mut by_kind: BTreeMap<String, Tally> = BTreeMap::new();
@@ -195,6 +189,9 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
                         "prompt_ms": planned.as_ref().map(|p| p.prompt_ms),
                         "generate_ms": planned.as_ref().map(|p| p.generate_ms),
                         "generated_tokens": planned.as_ref().map(|p| p.generated_tokens),
+                        "prompt_tokens": planned.as_ref().map(|p| p.prompt_tokens),
+                        "cached_prompt_tokens": planned.as_ref().map(|p| p.cached_prompt_tokens),
+                        "best_score": planned.as_ref().map(|p| p.best_score),
                         "fast_path": planned.as_ref().and_then(|p| p.fast_path.clone()),
                     })
                 );
@@ -217,9 +214,6 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
         }
         summary.push(all.row(name));
         planner.set_setup(base_setup.clone());
-        if let Some(k) = top_k {
-            planner.set_top_k(k);
-        }
     }
     print_summary(&summary, args.json);
     Ok(ExitCode::SUCCESS)

@@ -39,10 +39,41 @@ pub struct PlannerArgs {
     /// Offer the planner only the K tools retrieval ranks highest (0: all tools).
     #[arg(long, value_name = "K")]
     pub top_k: Option<usize>,
+    /// Put the N worked examples most like the request right before it (0: only the fixed
+    /// examples every prompt has).
+    #[arg(long, value_name = "N")]
+    pub retrieved_examples: Option<usize>,
+    /// Added to the logit of ending the plan where another step could follow.
+    #[arg(long, value_name = "LOGIT", allow_negative_numbers = true)]
+    pub join_nudge: Option<f32>,
+    /// Added to the logit of a reply instead of a first call.
+    #[arg(long, value_name = "LOGIT", allow_negative_numbers = true)]
+    pub reply_nudge: Option<f32>,
     /// Always plan with the model, even for requests a tool's template covers (the
     /// baseline for measuring the fast path).
     #[arg(long)]
     pub no_fast_path: bool,
+}
+
+impl PlannerArgs {
+    /// The options that change a setup, whichever functions it has.
+    pub fn apply(&self, setup: &mut PlannerSetup) {
+        if let Some(n) = self.retrieved_examples {
+            setup.retrieved_examples = n;
+        }
+        if let Some(logit) = self.join_nudge {
+            setup.nudges.join = logit;
+        }
+        if let Some(logit) = self.reply_nudge {
+            setup.nudges.reply = logit;
+        }
+        if let Some(k) = self.top_k {
+            setup.top_k = k;
+        }
+        if self.no_fast_path {
+            setup.fast_path = Default::default();
+        }
+    }
 }
 
 /// The built-in tools' planner setup.
@@ -96,12 +127,7 @@ pub async fn planner(app: &App, args: &PlannerArgs) -> Result<Planner> {
         }
     };
     let mut setup = setup;
-    if let Some(k) = args.top_k {
-        setup.top_k = k;
-    }
-    if args.no_fast_path {
-        setup.fast_path = Default::default();
-    }
+    args.apply(&mut setup);
     Ok(Planner::new(
         setup,
         engine(app, args.model.as_deref()).await?,

@@ -64,6 +64,7 @@ impl TextModel for LmTextModel {
                 stop: Vec::new(),
                 temperature: 0.0,
                 seed: 0,
+                nudges: Vec::new(),
             };
             let started = std::time::Instant::now();
             let completion = engine

@@ -81,6 +81,7 @@ pub fn request(id: u64, prompt: Prompt, max_tokens: u32) -> Generate {
         stop: Vec::new(),
         temperature: 0.0,
         seed: 0,
+        nudges: Vec::new(),
     }
 }
 
