@@ -1,7 +1,10 @@
 fn main() {
     // The window's files are embedded at compile time; without them the build would fail
     // deep inside a macro. Say what to run instead.
-    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist/index.html");
+    // Read when the script runs, not when it was compiled: a build cache shared by two clones
+    // keeps one compiled script, which must look in the clone being built.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dist = std::path::Path::new(&manifest_dir).join("../../ui/dist/index.html");
     if !dist.exists() {
         panic!(
             "the window is not built ({} is missing): run `npm --prefix ui ci && npm --prefix ui run build` first (.ci/start and .ci/test do)",
