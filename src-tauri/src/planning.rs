@@ -107,16 +107,10 @@ impl PlannerSetup {
             }
             functions.push(function);
         }
-        let multi_step = MULTI_STEP_EXAMPLES.iter().map(|(request, plan)| Example {
-            request: request.to_string(),
-            plan: plan.to_string(),
-        });
+        let multi_step = examples_from(MULTI_STEP_EXAMPLES);
         examples.extend(multi_step.clone());
         example_pool.extend(multi_step);
-        example_pool.extend(POOL_ONLY_EXAMPLES.iter().map(|(request, plan)| Example {
-            request: request.to_string(),
-            plan: plan.to_string(),
-        }));
+        example_pool.extend(examples_from(POOL_ONLY_EXAMPLES));
         Ok(PlannerSetup {
             functions: Functions::new(functions)?,
             examples,
@@ -343,6 +337,16 @@ const POOL_ONLY_EXAMPLES: &[(&str, &str)] = &[
         "1. reply(text=\"Sorry, I can't book restaurants.\")\njoin()",
     ),
 ];
+
+fn examples_from(plans: &[(&str, &str)]) -> Vec<Example> {
+    plans
+        .iter()
+        .map(|(request, plan)| Example {
+            request: request.to_string(),
+            plan: plan.to_string(),
+        })
+        .collect()
+}
 
 /// `1. f(a=1)` for an example's arguments, in the function's parameter order.
 fn one_call_plan(function: &Function, args: &Value) -> Plan {

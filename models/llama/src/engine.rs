@@ -512,17 +512,7 @@ impl<'m> Session<'m> {
             if listener.cancelled() {
                 return Ok((reused, true));
             }
-            self.batch.clear();
-            let start = self.cached.len();
-            for (i, &token) in chunk.iter().enumerate() {
-                self.batch
-                    .add(token, (start + i) as i32, &[SEQUENCE], i + 1 == chunk.len())
-                    .map_err(|e| self.forget(e))?;
-            }
-            self.context
-                .decode(&mut self.batch)
-                .map_err(|e| self.forget(e))?;
-            self.cached.extend_from_slice(chunk);
+            self.decode_chunk(chunk)?;
         }
         Ok((reused, false))
     }
@@ -533,19 +523,26 @@ impl<'m> Session<'m> {
         let mut logits_at = 0;
         for chunk in tokens.chunks(self.chunk) {
             logits_at = chunk.len() as i32 - 1;
-            self.batch.clear();
-            let start = self.cached.len();
-            for (i, &token) in chunk.iter().enumerate() {
-                self.batch
-                    .add(token, (start + i) as i32, &[SEQUENCE], i + 1 == chunk.len())
-                    .map_err(|e| self.forget(e))?;
-            }
-            self.context
-                .decode(&mut self.batch)
-                .map_err(|e| self.forget(e))?;
-            self.cached.extend_from_slice(chunk);
+            self.decode_chunk(chunk)?;
         }
         Ok(logits_at)
+    }
+
+    /// Evaluates at most one batch of tokens after the cached ones (logits for the last only)
+    /// and adds them to the cache.
+    fn decode_chunk(&mut self, chunk: &[LlamaToken]) -> Result<(), WorkerFailure> {
+        self.batch.clear();
+        let start = self.cached.len();
+        for (i, &token) in chunk.iter().enumerate() {
+            self.batch
+                .add(token, (start + i) as i32, &[SEQUENCE], i + 1 == chunk.len())
+                .map_err(|e| self.forget(e))?;
+        }
+        self.context
+            .decode(&mut self.batch)
+            .map_err(|e| self.forget(e))?;
+        self.cached.extend_from_slice(chunk);
+        Ok(())
     }
 
     /// After a failed decode the cache's contents are unknown: empty it.
@@ -569,8 +566,14 @@ impl<'m> Session<'m> {
     ) -> Option<LlamaToken> {
         let logits = self.context.get_logits_ith(logits_at);
         let allowed = |token: usize| mask.is_none_or(|mask| mask.is_allowed(token as u32));
-        let nudged =
-            |token: usize, logit: f32| logit + nudges.get(&(token as u32)).copied().unwrap_or(0.0);
+        // Most requests have no nudges: no lookup per vocabulary entry then.
+        let nudged = |token: usize, logit: f32| {
+            if nudges.is_empty() {
+                logit
+            } else {
+                logit + nudges.get(&(token as u32)).copied().unwrap_or(0.0)
+            }
+        };
         match sampler {
             None => {
                 let mut best: Option<(usize, f32)> = None;
