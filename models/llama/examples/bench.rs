@@ -327,9 +327,13 @@ async fn main() {
             LmResponse::Primed {
                 tokens,
                 from_file,
+                evaluated,
                 ms,
                 ..
-            } => println!("prime ({attempt}): {tokens} tokens in {ms} ms, from_file {from_file}"),
+            } => println!(
+                "prime ({attempt}): {tokens} tokens in {ms} ms, from_file {from_file}, \
+                 {evaluated} evaluated"
+            ),
             other => panic!("prime failed: {other:?}"),
         }
         worker.send(&LmRequest::Shutdown).await.ok();

@@ -115,7 +115,10 @@ pub struct Session<'m> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Primed {
     pub tokens: u32,
+    /// All of it was loaded from the cache file.
     pub from_file: bool,
+    /// Tokens evaluated (the rest came from the cache or the file).
+    pub evaluated: u32,
     pub ms: u64,
 }
 
@@ -242,17 +245,10 @@ impl<'m> Session<'m> {
         let mut file_unusable = false;
         let already_cached = prefix::common(&self.cached, &tokens) == tokens.len();
         if let (Some((path, identity)), false) = (&cache_file, already_cached) {
-            let loaded = state_file::check(path, identity, &tokens).and_then(|()| {
-                state_file::load(&mut self.context, path, &tokens).inspect_err(|_| {
-                    // llama.cpp may have read part of it into the cache.
-                    self.context.clear_kv_cache();
-                    self.cached.clear();
-                })
-            });
-            match loaded {
-                Ok(()) => {
-                    self.cached = tokens.clone();
-                    from_file = true;
+            match self.load_file_prefix(path, identity, &tokens) {
+                Ok(loaded) => {
+                    from_file = loaded == tokens.len();
+                    file_unusable = !from_file;
                 }
                 Err(unusable) => {
                     file_unusable = true;
@@ -265,8 +261,10 @@ impl<'m> Session<'m> {
                 }
             }
         }
+        let mut evaluated = 0;
         if !from_file {
             let keep = prefix::common(&self.cached, &tokens);
+            evaluated = tokens.len() - keep;
             self.evaluate(&tokens, keep, &mut Uncancellable)?;
             if let Some((path, identity)) = &cache_file {
                 if file_unusable || state_file::check(path, identity, &tokens).is_err() {
@@ -282,8 +280,58 @@ impl<'m> Session<'m> {
         Ok(Primed {
             tokens: tokens.len() as u32,
             from_file,
+            evaluated: evaluated as u32,
             ms: elapsed_ms(started),
         })
+    }
+
+    /// Loads from the state file at `path` as much of `tokens` as it holds, when that is more
+    /// than the cache already has and at least half of them: the planner's prompt changes
+    /// only at its end from one day to the next (the date), so yesterday's file saves most
+    /// of the evaluation. Returns how many tokens the cache now holds from the file.
+    fn load_file_prefix(
+        &mut self,
+        path: &Path,
+        identity: &Identity,
+        tokens: &[LlamaToken],
+    ) -> Result<usize, Unusable> {
+        let held = state_file::held_tokens(path, identity)?;
+        let common = prefix::common(&held, tokens);
+        if common * 2 < tokens.len() || common <= prefix::common(&self.cached, tokens) {
+            return Err(Unusable::Mismatch(format!(
+                "it holds the state of another prompt ({common} of {} tokens in common)",
+                tokens.len()
+            )));
+        }
+        let loaded = state_file::load(&mut self.context, path, &held).and_then(|()| {
+            if common < held.len() {
+                // Positions from `common` on belong to the other prompt.
+                let dropped = self.context.clear_kv_cache_seq(
+                    Some(SEQUENCE as u32),
+                    Some(common as u32),
+                    None,
+                );
+                if !matches!(dropped, Ok(true)) {
+                    return Err(Unusable::Mismatch(format!(
+                        "llama.cpp cannot drop its last {} tokens",
+                        held.len() - common
+                    )));
+                }
+            }
+            Ok(())
+        });
+        match loaded {
+            Ok(()) => {
+                self.cached = held[..common].to_vec();
+                Ok(common)
+            }
+            Err(unusable) => {
+                // llama.cpp may have read part of it into the cache.
+                self.context.clear_kv_cache();
+                self.cached.clear();
+                Err(unusable)
+            }
+        }
     }
 
     /// Refuses a prompt that leaves no room in the context for an answer.

@@ -264,6 +264,7 @@ fn answer(
                                 id,
                                 tokens: primed.tokens,
                                 from_file: primed.from_file,
+                                evaluated: primed.evaluated,
                                 ms: primed.ms,
                             }
                         }

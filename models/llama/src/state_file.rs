@@ -99,6 +99,16 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 /// Whether the state file at `path` (and its sidecar) holds the state of exactly `tokens` for
 /// `identity`, without loading it.
 pub fn check(path: &Path, identity: &Identity, tokens: &[LlamaToken]) -> Result<(), Unusable> {
+    if held_tokens(path, identity)? != tokens {
+        return Err(mismatch("it holds the state of another prompt"));
+    }
+    Ok(())
+}
+
+/// The tokens whose state the file at `path` holds, if it is sound (sidecar, identity, length
+/// and checksum agree), without loading it. A prompt that shares a long start with them can
+/// load the file and drop the rest (the planner's prompt after the date changed).
+pub fn held_tokens(path: &Path, identity: &Identity) -> Result<Vec<LlamaToken>, Unusable> {
     let state = match fs::read(path) {
         Ok(state) => state,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unusable::Missing),
@@ -117,13 +127,6 @@ pub fn check(path: &Path, identity: &Identity, tokens: &[LlamaToken]) -> Result<
             sidecar.identity
         )));
     }
-    if sidecar.tokens != tokens.len() {
-        return Err(mismatch(format!(
-            "it holds {} tokens, not {}",
-            sidecar.tokens,
-            tokens.len()
-        )));
-    }
     if sidecar.state_bytes != state.len() as u64
         || sidecar.state_checksum != format!("{:016x}", checksum(&state))
     {
@@ -131,10 +134,12 @@ pub fn check(path: &Path, identity: &Identity, tokens: &[LlamaToken]) -> Result<
             "its contents are not what its sidecar says (damaged, truncated or replaced)",
         ));
     }
-    if header_tokens(&state).as_deref() != Some(tokens) {
-        return Err(mismatch("it holds the state of another prompt"));
+    match header_tokens(&state) {
+        Some(held) if held.len() == sidecar.tokens => Ok(held),
+        _ => Err(mismatch(
+            "its token list is not the one its sidecar counts (not a state file of this build)",
+        )),
     }
-    Ok(())
 }
 
 /// Loads the state file at `path`, which [`check`] found to hold `tokens`, into `context`.
@@ -297,8 +302,10 @@ mod tests {
         write(&path, &identity(), &[1, 2, 3], &body);
         assert_eq!(check(&path, &identity(), &tokens(&[1, 2, 3])), Ok(()));
 
-        check_mismatch(&path, &identity(), &[1, 2], "holds 3 tokens");
+        check_mismatch(&path, &identity(), &[1, 2], "another prompt");
         check_mismatch(&path, &identity(), &[1, 2, 4], "another prompt");
+        // What a prompt sharing its start can take from it.
+        assert_eq!(held_tokens(&path, &identity()), Ok(tokens(&[1, 2, 3])));
         let other_context = Identity {
             n_ctx: 4096,
             ..identity()
@@ -322,6 +329,13 @@ mod tests {
         check_mismatch(&path, &identity(), &[1, 2, 3], "damaged");
         fs::write(&path, &good).unwrap();
         assert_eq!(check(&path, &identity(), &tokens(&[1, 2, 3])), Ok(()));
+        // A sidecar whose token count disagrees with the file's own list.
+        let sidecar = fs::read(sidecar_path(&path)).unwrap();
+        let mut miscounted: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+        miscounted["tokens"] = 2.into();
+        fs::write(sidecar_path(&path), miscounted.to_string()).unwrap();
+        check_mismatch(&path, &identity(), &[1, 2, 3], "token list");
+        fs::write(sidecar_path(&path), &sidecar).unwrap();
         fs::write(sidecar_path(&path), b"{\"format\": 1").unwrap();
         check_mismatch(&path, &identity(), &[1, 2, 3], "sidecar is not valid");
         fs::remove_file(sidecar_path(&path)).unwrap();

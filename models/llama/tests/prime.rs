@@ -146,6 +146,60 @@ async fn a_new_worker_loads_the_primed_prefix_from_its_file() {
     );
 }
 
+/// The stable start ending with a dated note, as the planner's ends with today's date.
+fn dated(day: &str) -> Vec<ChatMessage> {
+    let mut messages = stable();
+    messages.push(ChatMessage::system(format!("Today is {day}.")));
+    messages
+}
+
+#[tokio::test]
+async fn a_prompt_changed_at_its_end_takes_the_common_start_from_the_file() {
+    let tomorrow = |user: Option<&str>| {
+        let mut messages = dated("Sunday, 2026-11-29");
+        messages.extend(user.map(ChatMessage::user));
+        Prompt::Chat { messages }
+    };
+    let expected = {
+        let mut worker = loaded_worker(smollm()).await;
+        generate(&mut worker, request(1, tomorrow(Some(REQUEST)), 12))
+            .await
+            .completion
+            .text
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smollm.state");
+    let mut today = loaded_worker(smollm()).await;
+    let yesterday = Prompt::Chat {
+        messages: dated("Saturday, 2026-11-28"),
+    };
+    prime(&mut today, 1, yesterday, Some(&file)).await;
+    today.send(&LmRequest::Shutdown).await.unwrap();
+
+    // The next day, a new worker: only the date is evaluated; the rest comes from the file.
+    let mut next_day = loaded_worker(smollm()).await;
+    let primed = prime(&mut next_day, 1, tomorrow(None), Some(&file)).await;
+    assert!(!primed.from_file, "not all of it: {primed:?}");
+    assert!(
+        primed.evaluated > 0 && primed.evaluated * 5 < primed.tokens,
+        "only the changed end is evaluated: {primed:?}"
+    );
+    let answer = generate(&mut next_day, request(2, tomorrow(Some(REQUEST)), 12)).await;
+    assert_eq!(answer.completion.cached_prompt_tokens, primed.tokens);
+    assert_eq!(
+        answer.completion.text, expected,
+        "a partial load changes no answer"
+    );
+
+    // The file was rewritten for the new prompt: a third worker loads all of it.
+    next_day.send(&LmRequest::Shutdown).await.unwrap();
+    let mut later = loaded_worker(smollm()).await;
+    let reloaded = prime(&mut later, 1, tomorrow(None), Some(&file)).await;
+    assert!(reloaded.from_file, "{reloaded:?}");
+    assert_eq!(reloaded.evaluated, 0);
+    assert_eq!(files_in(dir.path()), ["smollm.state", "smollm.state.meta"]);
+}
+
 /// Does something to the cache file.
 type Damage<'a> = Box<dyn Fn() + 'a>;
 

@@ -195,6 +195,11 @@ pub enum LmResponse {
         tokens: u32,
         /// Loaded from the request's `cache_file` rather than evaluated.
         from_file: bool,
+        /// Tokens evaluated; the rest were already in the cache or came from `cache_file`
+        /// (which can give the start of a prompt that changed at its end). Since version 3,
+        /// absent before.
+        #[serde(default)]
+        evaluated: u32,
         /// Loading or evaluating (and writing the file).
         ms: u64,
     },
@@ -292,14 +297,21 @@ mod tests {
         let primed = LmResponse::Primed {
             id: 4,
             tokens: 2100,
-            from_file: true,
+            from_file: false,
+            evaluated: 30,
             ms: 40,
         };
         let line = serde_json::to_string(&primed).unwrap();
         assert_eq!(
             line,
-            r#"{"type":"primed","id":4,"tokens":2100,"from_file":true,"ms":40}"#
+            r#"{"type":"primed","id":4,"tokens":2100,"from_file":false,"evaluated":30,"ms":40}"#
         );
         assert_eq!(serde_json::from_str::<LmResponse>(&line).unwrap(), primed);
+        // From a worker of before `evaluated`.
+        let older: LmResponse = serde_json::from_str(
+            r#"{"type":"primed","id":4,"tokens":2100,"from_file":true,"ms":40}"#,
+        )
+        .unwrap();
+        assert!(matches!(older, LmResponse::Primed { evaluated: 0, .. }));
     }
 }

@@ -39,6 +39,19 @@ impl Driver {
         json["value"].clone()
     }
 
+    /// A command whose failure matters (a click, typing): WebDriver's error, if it gave one
+    /// ("element click intercepted", "element not interactable", "stale element reference").
+    async fn act(&self, path: &str, body: Value) -> Result<(), String> {
+        let value = self.call(reqwest::Method::POST, path, Some(body)).await;
+        match value.get("error").and_then(Value::as_str) {
+            Some(error) => Err(format!(
+                "{error}: {}",
+                value["message"].as_str().unwrap_or_default()
+            )),
+            None => Ok(()),
+        }
+    }
+
     async fn find_all(&self, css: &str) -> Vec<String> {
         let value = self
             .call(
@@ -105,28 +118,75 @@ impl Driver {
         value.as_str().unwrap_or_default().to_string()
     }
 
-    async fn click(&self, element: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/click"),
-            Some(json!({})),
-        )
-        .await;
+    async fn click(&self, element: &str) -> Result<(), String> {
+        self.act(&format!("/element/{element}/click"), json!({}))
+            .await
     }
 
-    /// Clicks the element matching `css` once it is there (up to 5 s).
+    /// Clicks the element matching `css` once it is there and takes the click (up to 5 s), as
+    /// a person clicks again when something was still in the way.
     async fn press(&self, css: &str) {
-        let element = self.wait_for(css, Duration::from_secs(5)).await;
-        self.click(&element).await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let element = self.wait_for(css, Duration::from_secs(5)).await;
+            match self.click(&element).await {
+                Ok(()) => return,
+                Err(why) if Instant::now() > deadline => {
+                    self.screenshot("timeout").await;
+                    panic!("{css} could not be clicked: {why}");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     async fn type_into(&self, element: &str, text: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/value"),
-            Some(json!({"text": text})),
+        if let Err(why) = self
+            .act(&format!("/element/{element}/value"), json!({"text": text}))
+            .await
+        {
+            self.screenshot("timeout").await;
+            panic!("could not type {text:?}: {why}");
+        }
+    }
+
+    /// Types a request and runs it, once the box takes one (Run is disabled while the
+    /// assistant is busy), then checks it started: the live panel shows it.
+    async fn submit(&self, text: &str) {
+        let input = self
+            .wait_for(
+                "[data-testid=command-input]:not([readonly])",
+                Duration::from_secs(120),
+            )
+            .await;
+        self.type_into(&input, text).await;
+        self.wait_for(
+            "[data-testid=command-submit]:not([disabled])",
+            Duration::from_secs(120),
         )
         .await;
+        // A click that lands as the box turns busy (a voice or warm-up state) is ignored by
+        // the window, leaving the text in the field: press again, as a person would.
+        for _ in 0..3 {
+            self.press("[data-testid=command-submit]").await;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Some(shown) = self.find_all("[data-testid=live-transcript]").await.first() {
+                    if self.text(shown).await.contains(text) {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            eprintln!("the request {text:?} did not start after Run; pressing again");
+            self.wait_for(
+                "[data-testid=command-submit]:not([disabled])",
+                Duration::from_secs(120),
+            )
+            .await;
+        }
+        self.screenshot("timeout").await;
+        panic!("the request {text:?} never started (the live panel never showed it)");
     }
 
     async fn script(&self, body: &str) -> Value {
@@ -319,14 +379,13 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     }
 
     // The window is up and ready for a request.
-    let input = driver
+    driver
         .wait_for("[data-testid=command-input]", Duration::from_secs(60))
         .await;
     driver.screenshot("1-idle").await;
 
     // A tool that asks the first time: the dialog shows the tool and its exact arguments.
-    driver.type_into(&input, "set a timer for 5 minutes").await;
-    driver.press("[data-testid=command-submit]").await;
+    driver.submit("set a timer for 5 minutes").await;
     driver
         .wait_for("[data-testid=confirm-dialog]", Duration::from_secs(180))
         .await;
@@ -350,11 +409,7 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     assert_eq!(timers(&home), 1, "the timer was set ({reply})");
 
     // A request only the model can plan, shown as it streams.
-    let input = driver
-        .wait_for("[data-testid=command-input]", Duration::from_secs(5))
-        .await;
-    driver.type_into(&input, "what is 17 times 23").await;
-    driver.press("[data-testid=command-submit]").await;
+    driver.submit("what is 17 times 23").await;
     driver
         .wait_text("[data-testid=reply]", Duration::from_secs(180), |t| {
             t.contains("391")
@@ -391,7 +446,8 @@ async fn a_typed_request_is_confirmed_in_the_window_and_lands_in_the_history() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(row) = driver.find_all("[data-testid=history-row]").await.get(1) {
-            driver.click(row).await;
+            // A click on a row the list just replaced goes nowhere: the loop tries again.
+            let _ = driver.click(row).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let detail = match driver

@@ -198,10 +198,17 @@ fn loaded(response: &LmResponse) -> Result<()> {
         LmResponse::Primed {
             tokens,
             from_file,
+            evaluated,
             ms,
             ..
         } => {
-            tracing::info!(tokens, from_file, ms, "planner prompt prefix ready");
+            tracing::info!(
+                tokens,
+                from_file,
+                evaluated,
+                ms,
+                "planner prompt prefix ready"
+            );
             Ok(())
         }
         LmResponse::Failed { failure, .. } => Err(anyhow::anyhow!(

@@ -146,6 +146,7 @@ pub async fn generate_or_fail(
 pub struct Primed {
     pub tokens: u32,
     pub from_file: bool,
+    pub evaluated: u32,
     pub ms: u64,
 }
 
@@ -166,12 +167,14 @@ pub async fn prime_or_fail(
             id: of,
             tokens,
             from_file,
+            evaluated,
             ms,
         } => {
             assert_eq!(of, id);
             Ok(Primed {
                 tokens,
                 from_file,
+                evaluated,
                 ms,
             })
         }
