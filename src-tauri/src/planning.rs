@@ -48,8 +48,9 @@ pub struct PlannerSetup {
     pub top_k: usize,
     /// Per function, its example utterances, for retrieval.
     pub utterances: Vec<Vec<String>>,
-    /// "Friday, 2026-11-27", so that "tomorrow" can become a date; `None` leaves it out.
-    pub today: Option<String>,
+    /// The user's local date, which the prompt gives so that "tomorrow" can become a date;
+    /// `None` leaves it out.
+    pub today: Option<jiff::civil::Date>,
     /// Where the worker keeps the evaluated stable prompt between processes (`None`: it is
     /// evaluated by every new worker).
     pub prefix_cache: Option<std::path::PathBuf>,
@@ -192,19 +193,25 @@ impl PlannerSetup {
             messages.push(ChatMessage::user(example.request.clone()));
             messages.push(ChatMessage::assistant(example.plan.clone()));
         }
-        if let Some(today) = &self.today {
-            messages.push(ChatMessage::system(format!("Today is {today}.")));
+        if let Some(today) = self.today {
+            messages.push(ChatMessage::system(calendar_note(today)));
         }
         messages
     }
 }
 
-/// Today's date in the user's time zone, as the prompt says it.
-pub fn today() -> String {
+/// Today's date in the user's time zone.
+pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::system())
-        .strftime("%A, %Y-%m-%d")
-        .to_string()
+        .date()
+}
+
+/// The stable prompt's last line. (Naming the six days after today as well was tried: on
+/// "tomorrow", "on Friday" and "today" requests the 0.5B model wrote the same dates with or
+/// without them, often a worked example's, so the line stays short.)
+pub fn calendar_note(today: jiff::civil::Date) -> String {
+    format!("Today is {}.", today.strftime("%A, %Y-%m-%d"))
 }
 
 /// How many tools the grammar offers by default: on the development set, retrieval finds
@@ -446,11 +453,11 @@ impl Planner {
     /// A planner that has run past midnight plans with the new date ("tomorrow" is another
     /// day now).
     fn follow_the_date(&mut self) {
-        let Some(dated) = &self.setup.today else {
+        let Some(dated) = self.setup.today else {
             return;
         };
         let now = today();
-        if *dated != now {
+        if dated != now {
             self.setup.today = Some(now);
             self.stable = self.setup.stable_messages();
             self.keep_prefix();
@@ -685,9 +692,9 @@ mod tests {
     fn a_new_day_changes_only_the_last_stable_message() {
         let tools = sotto_builtins::all();
         let mut setup = PlannerSetup::from_manifests(tools.iter().map(|t| t.manifest())).unwrap();
-        setup.today = Some("Saturday, 2026-11-28".into());
+        setup.today = Some(jiff::civil::date(2026, 11, 28));
         let saturday = setup.stable_messages();
-        setup.today = Some("Sunday, 2026-11-29".into());
+        setup.today = Some(jiff::civil::date(2026, 11, 29));
         let sunday = setup.stable_messages();
         assert_eq!(saturday.len(), sunday.len());
         let last = saturday.len() - 1;
@@ -704,5 +711,13 @@ mod tests {
         );
         setup.today = None;
         assert_eq!(setup.stable_messages(), saturday[..last]);
+    }
+
+    #[test]
+    fn the_calendar_note_names_and_dates_today() {
+        assert_eq!(
+            calendar_note(jiff::civil::date(2028, 2, 29)),
+            "Today is Tuesday, 2028-02-29."
+        );
     }
 }
