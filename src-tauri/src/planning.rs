@@ -186,7 +186,7 @@ impl PlannerSetup {
     /// Today's date comes last, in a system message of its own: when the day changes only
     /// those few tokens are evaluated again (the worker keeps, or loads from its cache file,
     /// everything before them), where a date inside the first system message made the first
-    /// request of each day evaluate the whole prompt (~50 s on 2 cores).
+    /// request of each day evaluate the whole prompt (33-52 s on 2 cores).
     pub fn stable_messages(&self) -> Vec<ChatMessage> {
         let mut messages = vec![ChatMessage::system(prompt::system_message(&self.functions))];
         for example in &self.examples {

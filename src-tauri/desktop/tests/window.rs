@@ -90,18 +90,33 @@ impl Driver {
 
     /// Waits until the element `css` shows text that `ok` accepts; returns that text.
     async fn wait_text(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        match self.shows_text(css, timeout, ok).await {
+            Ok(text) => text,
+            Err(last) => {
+                self.screenshot("timeout").await;
+                panic!("{css} never showed the expected text; last: {last:?}");
+            }
+        }
+    }
+
+    /// As [`Driver::wait_text`], with the last text seen as the `Err` of a timeout.
+    async fn shows_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
         let deadline = Instant::now() + timeout;
         let mut last = String::new();
         loop {
             if let Some(element) = self.find_all(css).await.into_iter().next() {
                 last = self.text(&element).await;
                 if ok(&last) {
-                    return last;
+                    return Ok(last);
                 }
             }
             if Instant::now() > deadline {
-                self.screenshot("timeout").await;
-                panic!("{css} never showed the expected text; last: {last:?}");
+                return Err(last);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -160,30 +175,28 @@ impl Driver {
             )
             .await;
         self.type_into(&input, text).await;
-        self.wait_for(
-            "[data-testid=command-submit]:not([disabled])",
-            Duration::from_secs(120),
-        )
-        .await;
         // A click that lands as the box turns busy (a voice or warm-up state) is ignored by
         // the window, leaving the text in the field: press again, as a person would.
-        for _ in 0..3 {
-            self.press("[data-testid=command-submit]").await;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Some(shown) = self.find_all("[data-testid=live-transcript]").await.first() {
-                    if self.text(shown).await.contains(text) {
-                        return;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                eprintln!("the request {text:?} did not start after Run; pressing again");
             }
-            eprintln!("the request {text:?} did not start after Run; pressing again");
             self.wait_for(
                 "[data-testid=command-submit]:not([disabled])",
                 Duration::from_secs(120),
             )
             .await;
+            self.press("[data-testid=command-submit]").await;
+            let shown = self
+                .shows_text(
+                    "[data-testid=live-transcript]",
+                    Duration::from_secs(10),
+                    |t| t.contains(text),
+                )
+                .await;
+            if shown.is_ok() {
+                return;
+            }
         }
         self.screenshot("timeout").await;
         panic!("the request {text:?} never started (the live panel never showed it)");

@@ -25,7 +25,8 @@ pub struct Primed {
 
 impl Session<'_> {
     /// Leaves exactly `prompt` (a chat without the assistant's opening) in the cache, loaded
-    /// from `cache_file` if that holds it, else evaluated (and then written to `cache_file`).
+    /// from `cache_file` if that holds it, or its start from the file and the rest evaluated,
+    /// else evaluated (and then, unless the file held all of it, written to `cache_file`).
     /// A file that cannot be used or written is logged, never a failure.
     pub fn prime(
         &mut self,
