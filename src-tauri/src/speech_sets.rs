@@ -41,7 +41,9 @@ pub fn asterisk(limit: usize, max_seconds: f64) -> Result<Vec<Clip>> {
         .lines()
         .filter(|l| !l.starts_with(';'))
         .filter_map(|l| l.split_once(": "))
-        .filter(|(_, t)| !t.trim().starts_with('[') && !t.trim().is_empty())
+        // Entries whose transcript is all annotation ("[tone]", "(5 seconds of silence)",
+        // "<beep ascending>") hold no speech to recognise.
+        .filter(|(_, t)| !crate::wer::normalize(t).is_empty())
         .map(|(k, t)| {
             (
                 k.trim().to_string(),

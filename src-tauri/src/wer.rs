@@ -3,15 +3,16 @@
 //! "thirteenth"), and the spoken names of keypad symbols ("press *" is said "press star").
 
 /// Lowercase words, punctuation dropped, digits and ordinals spelled out, hyphens split,
-/// bracketed annotations (`dot [.]`) removed, `*` and `#` read as "star" and "pound", and
+/// annotations in brackets of any kind removed (`dot [.]`, `<beep>`, `(tone plays)`: transcripts
+/// note sounds and spellings that way, and nobody says them), `*` and `#` read as "star" and "pound", and
 /// "one hundred" said as "hundred" (both are how people read 100).
 pub fn normalize(text: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(text.len());
     let mut in_brackets = false;
     for c in text.to_lowercase().chars() {
         match c {
-            '[' => in_brackets = true,
-            ']' => in_brackets = false,
+            '[' | '(' | '<' => in_brackets = true,
+            ']' | ')' | '>' => in_brackets = false,
             _ if in_brackets => {}
             '*' => cleaned.push_str(" star "),
             '#' => cleaned.push_str(" pound "),
@@ -201,6 +202,8 @@ mod tests {
             ["twenty", "one", "hundred"]
         );
         assert_eq!(normalize("dot [.]"), ["dot"]);
+        assert_eq!(normalize("the key. (tone plays)"), ["the", "key"]);
+        assert!(normalize("<beep descending>").is_empty());
         assert_eq!(
             normalize("press * then #"),
             ["press", "star", "then", "pound"]

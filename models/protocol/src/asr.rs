@@ -47,6 +47,9 @@ pub enum AudioContext {
     /// Scaled to the utterance (plus a margin), with a fallback to the full window when the
     /// result looks like a repetition hallucination.
     Scaled,
+    /// Scaled with no fallback: fast and unsafe (runaway repetitions on real speech). Only
+    /// for measuring what the fallback is worth; workers older than this refuse it.
+    ScaledUnchecked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +105,10 @@ pub struct Transcript {
     pub audio_ctx: u32,
     /// The scaled decode looked like a hallucination and was redone on the full window.
     pub fell_back: bool,
+    /// Mean log-probability of the kept decode's text tokens (0 when it has none): how sure
+    /// the model was. Whisper distrusts a decode below -1.0.
+    #[serde(default)]
+    pub mean_logprob: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,6 +30,38 @@ pub fn unsure(mean_logprob: f32) -> bool {
     mean_logprob < UNSURE_MEAN_LOGPROB
 }
 
+/// When `text` is one stretch of words said over and over ("Skip this track. Skip this track.
+/// Skip thi"), the first saying of it. That is how a fitted audio context fails: the right
+/// words, then, where the full window would have ended, the same words again until the token
+/// limit (the last copy may stop mid-word). Measured on tiny.en, cutting the loop gave the full
+/// window's accuracy on spoken commands without redoing them; redoing every such decode on
+/// the full window cost a second each. A person who really says "no, no" gets "no,".
+pub fn first_of_repeats(text: &str) -> Option<&str> {
+    // Each word's normalised form and where its token ends in `text`.
+    let words: Vec<(String, usize)> = text
+        .split_whitespace()
+        .filter_map(|token| {
+            let word: String = token
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let end = token.as_ptr() as usize - text.as_ptr() as usize + token.len();
+            (!word.is_empty()).then_some((word, end))
+        })
+        .collect();
+    let n = words.len();
+    (1..=n / 2)
+        .find(|&period| {
+            (0..n - period).all(|i| {
+                let (copy, original) = (&words[i + period].0, &words[i].0);
+                // The token limit can cut the last word short.
+                copy == original || (i + period == n - 1 && original.starts_with(copy.as_str()))
+            })
+        })
+        .map(|period| &text[..words[period - 1].1])
+}
+
 /// Whether `text` looks like the repetition loops a too-small audio context causes: an n-gram
 /// (1-4 words) repeated three or more times in a row, or far more words than the audio allows.
 pub fn looks_hallucinated(text: &str, audio_ms: u64) -> bool {
@@ -110,6 +142,35 @@ mod tests {
         ];
         for (text, ms, expected) in cases {
             assert_eq!(looks_hallucinated(text, *ms), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_loop_of_one_saying_is_cut_to_the_first() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "Skip this track. Skip this track. Skip this track. Skip thi",
+                Some("Skip this track."),
+            ),
+            ("16 16 16 16 16 16", Some("16")),
+            ("Thank you. Thank you.", Some("Thank you.")),
+            ("Calling Calling Calling Callin", Some("Calling")),
+            (
+                "Open My not Humans Open My Noc Humans Open My Noc Humans",
+                None,
+            ),
+            ("3D Audio Disabled Disabled", None),
+            ("Set a timer for ten minutes.", None),
+            ("one", None),
+            ("", None),
+            ("... ...", None),
+            // Less than twice over is not a loop.
+            ("play it again, play it", None),
+            ("play it again, play it again, pl", Some("play it again,")),
+            ("Press 1. Press 1, please.", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(first_of_repeats(text), *expected, "{text:?}");
         }
     }
 

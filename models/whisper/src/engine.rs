@@ -115,27 +115,36 @@ impl Engine {
             (_, false) => Some("en".to_string()),
         };
         let started = Instant::now();
-        let (mut text, mut audio_ctx, mut fell_back) =
-            (String::new(), decode::FULL_AUDIO_CTX, false);
-        if options.audio_context == AudioContext::Scaled {
+        let (mut audio_ctx, mut fell_back) = (decode::FULL_AUDIO_CTX, false);
+        let mut decoded = None;
+        if matches!(
+            options.audio_context,
+            AudioContext::Scaled | AudioContext::ScaledUnchecked
+        ) {
             audio_ctx = decode::scaled_audio_ctx(audio_ms);
-            let (scaled_text, mean_logprob) =
+            let (mut text, mean_logprob) =
                 self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
-            text = scaled_text;
-            if decode::looks_hallucinated(&text, audio_ms) {
-                tracing::info!(audio_ctx, %text, "scaled decode looks like a repetition loop; redoing with the full window");
-                fell_back = true;
-            } else if decode::unsure(mean_logprob) {
-                tracing::info!(audio_ctx, %text, mean_logprob, "scaled decode is unsure; redoing with the full window");
-                fell_back = true;
+            if options.audio_context == AudioContext::Scaled {
+                if let Some(first) = decode::first_of_repeats(&text) {
+                    tracing::info!(audio_ctx, %text, "scaled decode repeats itself; keeping the first saying");
+                    text = first.to_string();
+                }
+                if decode::looks_hallucinated(&text, audio_ms) {
+                    tracing::info!(audio_ctx, %text, "scaled decode looks like a repetition loop; redoing with the full window");
+                    fell_back = true;
+                } else if decode::unsure(mean_logprob) {
+                    tracing::info!(audio_ctx, %text, mean_logprob, "scaled decode is unsure; redoing with the full window");
+                    fell_back = true;
+                }
             }
+            decoded = Some((text, mean_logprob));
         }
         if options.audio_context == AudioContext::Full || fell_back {
             audio_ctx = decode::FULL_AUDIO_CTX;
-            text = self
-                .run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?
-                .0;
+            decoded =
+                Some(self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?);
         }
+        let (text, mean_logprob) = decoded.unwrap_or_default();
         Ok(Transcript {
             id,
             text: text.trim().to_string(),
@@ -144,6 +153,7 @@ impl Engine {
             decode_ms: started.elapsed().as_millis() as u64,
             audio_ctx,
             fell_back,
+            mean_logprob,
         })
     }
 

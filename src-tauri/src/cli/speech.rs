@@ -41,6 +41,56 @@ pub struct AsrRunArgs {
     /// Bias recognition with this vocabulary prompt text (as `transcribe --prompt`).
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
+    /// One JSON object per context and set instead of the table (for scripts and tests);
+    /// with --verbose-clips, one per clip too.
+    #[arg(long)]
+    pub json: bool,
+    /// Which decodes to run, in order (default: full and scaled for bench, scaled for eval).
+    #[arg(
+        long = "context",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "CONTEXT,..."
+    )]
+    pub contexts: Vec<ContextChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContextChoice {
+    /// Whisper's whole 30 s window: the baseline.
+    Full,
+    /// Fitted to the utterance, redone on the full window when it looks wrong (what Sotto uses).
+    Scaled,
+    /// Fitted to the utterance with no fallback: what the fallback is worth.
+    Unchecked,
+}
+
+impl From<ContextChoice> for AudioContext {
+    fn from(choice: ContextChoice) -> Self {
+        match choice {
+            ContextChoice::Full => AudioContext::Full,
+            ContextChoice::Scaled => AudioContext::Scaled,
+            ContextChoice::Unchecked => AudioContext::ScaledUnchecked,
+        }
+    }
+}
+
+/// One line of the results: how one audio context did on one set.
+#[derive(Debug, serde::Serialize)]
+struct Row<'a> {
+    model: &'a str,
+    beam_size: u32,
+    context: &'static str,
+    set: &'static str,
+    clips: usize,
+    /// Corpus word error rate, 0-1.
+    wer: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    /// Decoding time over audio time.
+    rtf: f64,
+    fallbacks: usize,
+    peak_mb: Option<f64>,
 }
 
 struct Outcome {
@@ -50,9 +100,12 @@ struct Outcome {
     latency_ms: f64,
     decode_ms: u64,
     fell_back: bool,
+    mean_logprob: f32,
 }
 
 pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Result<ExitCode> {
+    let chosen: Vec<AudioContext> = args.contexts.iter().map(|&c| c.into()).collect();
+    let contexts = if chosen.is_empty() { contexts } else { &chosen };
     let id = asr::choose_model(app, args.model.as_deref()).await?;
     let model_file = asr::model_file(app, &id).await?;
     let scratch = tempfile::tempdir()?;
@@ -70,11 +123,13 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         1 => "greedy decoding".to_string(),
         n => format!("beam search ({n})"),
     };
-    println!("model {id}, {threads} cores, {decoding}; latency = audio in -> final transcript, worker warm\n");
-    println!(
-        "{:<9} {:<9} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
-        "context", "set", "n", "WER", "p50 ms", "p95 ms", "RTF", "fallback", "peak MB"
-    );
+    if !args.json {
+        println!("model {id}, {threads} cores, {decoding}; latency = audio in -> final transcript, worker warm\n");
+        println!(
+            "{:<9} {:<9} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
+            "context", "set", "n", "WER", "p50 ms", "p95 ms", "RTF", "fallback", "peak MB"
+        );
+    }
     for &context in contexts {
         let mut engine = AsrEngine::new(
             model_file.clone(),
@@ -107,6 +162,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
                     latency_ms: started.elapsed().as_secs_f64() * 1000.0,
                     decode_ms: t.decode_ms,
                     fell_back: t.fell_back,
+                    mean_logprob: t.mean_logprob,
                 });
             }
         }
@@ -114,11 +170,29 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         let name = match context {
             AudioContext::Full => "full",
             AudioContext::Scaled => "scaled",
+            AudioContext::ScaledUnchecked => "unchecked",
         };
         for (set, _) in &sets {
             let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.set == *set).collect();
-            print_row(name, set, &mine, peak_mb);
-            if args.verbose_clips {
+            let row = summarise(&id, args.beam_size, name, set, &mine, peak_mb);
+            if args.json {
+                println!("{}", serde_json::to_string(&row)?);
+            } else {
+                print_row(&row);
+            }
+            if args.verbose_clips && args.json {
+                for o in &mine {
+                    let (errors, words) = wer::errors(&o.clip.reference, &o.text);
+                    let clip = serde_json::json!({
+                        "context": name, "set": set, "clip": o.clip.name,
+                        "reference": o.clip.reference, "text": o.text,
+                        "errors": errors, "words": words, "audio_ms": o.clip.audio_ms(),
+                        "latency_ms": o.latency_ms, "fell_back": o.fell_back,
+                        "mean_logprob": o.mean_logprob,
+                    });
+                    println!("{clip}");
+                }
+            } else if args.verbose_clips {
                 for o in &mine {
                     let (errors, words) = wer::errors(&o.clip.reference, &o.text);
                     if errors > 0 {
@@ -134,28 +208,49 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_row(context: &str, set: &str, outcomes: &[&Outcome], peak_mb: Option<f64>) {
-    let wer = wer::corpus_wer(
-        outcomes
-            .iter()
-            .map(|o| (o.clip.reference.as_str(), o.text.as_str())),
-    );
+fn summarise<'a>(
+    model: &'a str,
+    beam_size: u32,
+    context: &'static str,
+    set: &'static str,
+    outcomes: &[&Outcome],
+    peak_mb: Option<f64>,
+) -> Row<'a> {
     let mut latencies: Vec<f64> = outcomes.iter().map(|o| o.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
     let audio_ms: u64 = outcomes.iter().map(|o| o.clip.audio_ms()).sum();
     let decode_ms: u64 = outcomes.iter().map(|o| o.decode_ms).sum();
-    let fallbacks = outcomes.iter().filter(|o| o.fell_back).count();
-    println!(
-        "{:<9} {:<9} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+    Row {
+        model,
+        beam_size,
         context,
         set,
-        outcomes.len(),
-        wer * 100.0,
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.95),
-        decode_ms as f64 / audio_ms.max(1) as f64,
-        fallbacks,
-        peak_mb
+        clips: outcomes.len(),
+        wer: wer::corpus_wer(
+            outcomes
+                .iter()
+                .map(|o| (o.clip.reference.as_str(), o.text.as_str())),
+        ),
+        p50_ms: percentile(&latencies, 0.50),
+        p95_ms: percentile(&latencies, 0.95),
+        rtf: decode_ms as f64 / audio_ms.max(1) as f64,
+        fallbacks: outcomes.iter().filter(|o| o.fell_back).count(),
+        peak_mb,
+    }
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "{:<9} {:<9} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+        row.context,
+        row.set,
+        row.clips,
+        row.wer * 100.0,
+        row.p50_ms,
+        row.p95_ms,
+        row.rtf,
+        row.fallbacks,
+        row.peak_mb
             .map(|m| format!("{m:.0}"))
             .unwrap_or_else(|| "?".into()),
     );

@@ -22,9 +22,10 @@ pub struct TranscribeArgs {
     /// A speech model id from the catalog (default: the configured or recommended one).
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// Decode with Whisper's whole 30 s window instead of one scaled to the audio (slower).
-    #[arg(long)]
-    pub full_window: bool,
+    /// How to decode. Files are not a conversation, so the default is the most accurate this
+    /// model gets; `fast` is how Sotto hears what you say to it live.
+    #[arg(long, value_enum, default_value = "accurate")]
+    pub decode: Decode,
     /// Language spoken (ISO 639-1), for multilingual models; default from the configuration.
     #[arg(long)]
     pub language: Option<String>,
@@ -33,6 +34,18 @@ pub struct TranscribeArgs {
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Decode {
+    /// Whisper's whole 30 s window, beam search 5 wide: on real recorded speech (Asterisk
+    /// prompts) WER 5.5% against 8.0% for `fast`, at about 1.2 s per short clip here.
+    Accurate,
+    /// The window fitted to the audio, greedy: ~0.15 s per short command on 2 cores.
+    Fast,
+}
+
+/// The beam width of the accurate decode: Whisper's reference setting.
+const ACCURATE_BEAM: u32 = 5;
 
 pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
     let id = asr::choose_model(app, args.model.as_deref()).await?;
@@ -54,12 +67,14 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
                     .map(String::as_str),
             )
         }),
-        audio_context: if args.full_window {
-            AudioContext::Full
-        } else {
-            AudioContext::Scaled
+        audio_context: match args.decode {
+            Decode::Accurate => AudioContext::Full,
+            Decode::Fast => AudioContext::Scaled,
         },
-        beam_size: 1,
+        beam_size: match args.decode {
+            Decode::Accurate => ACCURATE_BEAM,
+            Decode::Fast => 1,
+        },
     };
     let mut failures = 0;
     for file in &args.files {
