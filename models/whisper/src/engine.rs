@@ -115,15 +115,16 @@ impl Engine {
             (_, false) => Some("en".to_string()),
         };
         let started = Instant::now();
-        let (mut audio_ctx, mut fell_back) = (decode::FULL_AUDIO_CTX, false);
-        let mut decoded = None;
+        let mut fell_back = false;
+        // The scaled decode, when it is asked for and kept.
+        let mut kept = None;
         if matches!(
             options.audio_context,
             AudioContext::Scaled | AudioContext::ScaledUnchecked
         ) {
             let padded = decode::with_lead_in(&samples);
             let padded_ms = audio_ms + decode::LEAD_IN_MS;
-            audio_ctx = decode::scaled_audio_ctx(padded_ms);
+            let audio_ctx = decode::scaled_audio_ctx(padded_ms);
             let (mut text, mean_logprob) =
                 self.run(&padded, padded_ms, audio_ctx, language.as_deref(), options)?;
             if options.audio_context == AudioContext::Scaled {
@@ -139,14 +140,23 @@ impl Engine {
                     fell_back = true;
                 }
             }
-            decoded = Some((text, mean_logprob));
+            if !fell_back {
+                kept = Some((text, mean_logprob, audio_ctx));
+            }
         }
-        if options.audio_context == AudioContext::Full || fell_back {
-            audio_ctx = decode::FULL_AUDIO_CTX;
-            decoded =
-                Some(self.run(&samples, audio_ms, audio_ctx, language.as_deref(), options)?);
-        }
-        let (text, mean_logprob) = decoded.unwrap_or_default();
+        let (text, mean_logprob, audio_ctx) = match kept {
+            Some(scaled) => scaled,
+            None => {
+                let (text, mean_logprob) = self.run(
+                    &samples,
+                    audio_ms,
+                    decode::FULL_AUDIO_CTX,
+                    language.as_deref(),
+                    options,
+                )?;
+                (text, mean_logprob, decode::FULL_AUDIO_CTX)
+            }
+        };
         Ok(Transcript {
             id,
             text: text.trim().to_string(),

@@ -180,22 +180,19 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             } else {
                 print_row(&row);
             }
-            if args.verbose_clips && args.json {
+            if args.verbose_clips {
                 for o in &mine {
                     let (errors, words) = wer::errors(&o.clip.reference, &o.text);
-                    let clip = serde_json::json!({
-                        "context": name, "set": set, "clip": o.clip.name,
-                        "reference": o.clip.reference, "text": o.text,
-                        "errors": errors, "words": words, "audio_ms": o.clip.audio_ms(),
-                        "latency_ms": o.latency_ms, "fell_back": o.fell_back,
-                        "mean_logprob": o.mean_logprob,
-                    });
-                    println!("{clip}");
-                }
-            } else if args.verbose_clips {
-                for o in &mine {
-                    let (errors, words) = wer::errors(&o.clip.reference, &o.text);
-                    if errors > 0 {
+                    if args.json {
+                        let clip = serde_json::json!({
+                            "context": name, "set": set, "clip": o.clip.name,
+                            "reference": o.clip.reference, "text": o.text,
+                            "errors": errors, "words": words, "audio_ms": o.clip.audio_ms(),
+                            "latency_ms": o.latency_ms, "fell_back": o.fell_back,
+                            "mean_logprob": o.mean_logprob,
+                        });
+                        println!("{clip}");
+                    } else if errors > 0 {
                         println!(
                             "    {errors}/{words}  {}\n      ref: {}\n      hyp: {}",
                             o.clip.name, o.clip.reference, o.text

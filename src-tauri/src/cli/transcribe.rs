@@ -51,6 +51,10 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
     let id = asr::choose_model(app, args.model.as_deref()).await?;
     let model_file = asr::model_file(app, &id).await?;
     let mut engine = AsrEngine::new(model_file, asr::vad_file(app), Duration::from_secs(300));
+    let (audio_context, beam_size) = match args.decode {
+        Decode::Accurate => (AudioContext::Full, ACCURATE_BEAM),
+        Decode::Fast => (AudioContext::Scaled, 1),
+    };
     let options = DecodeOptions {
         language: Some(
             args.language
@@ -67,14 +71,8 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
                     .map(String::as_str),
             )
         }),
-        audio_context: match args.decode {
-            Decode::Accurate => AudioContext::Full,
-            Decode::Fast => AudioContext::Scaled,
-        },
-        beam_size: match args.decode {
-            Decode::Accurate => ACCURATE_BEAM,
-            Decode::Fast => 1,
-        },
+        audio_context,
+        beam_size,
     };
     let mut failures = 0;
     for file in &args.files {
