@@ -111,7 +111,6 @@ impl PlannerSetup {
         let multi_step = examples_from(MULTI_STEP_EXAMPLES);
         examples.extend(multi_step.clone());
         example_pool.extend(multi_step);
-        example_pool.extend(examples_from(POOL_ONLY_EXAMPLES));
         Ok(PlannerSetup {
             functions: Functions::new(functions)?,
             examples,
@@ -282,12 +281,22 @@ impl PlanNudges {
     }
 }
 
-/// How many of the pool's examples each request gets, right before it.
+/// How many of the pool's examples each request gets, right before it (after the cached
+/// prompt, so they cost ~35 tokens of prompt evaluation each, ~90 tokens/s here).
+///
+/// Measured with the multi-step examples below all in the cached prompt (0.5B model, 2
+/// cores): on the development set, 3 gave 69.6% success at a first-step p50 of 1592 ms and
+/// none 69.0% at 736 ms (70.8% with a join nudge of +2). Held out, though, none lost 13
+/// points on single calls (73.2% -> 59.8%; 58.9% overall against 62.9% with 3): the examples
+/// of the tool in question are what teach its argument formats. Accuracy is the further
+/// target, so the examples stay; `--retrieved-examples 0` is the fast setting.
 pub const DEFAULT_RETRIEVED_EXAMPLES: usize = 3;
 
 /// Plans for requests that need several steps, written for the built-in tools: parallel,
-/// dependent (`$N`), and nothing to do. Every one is in every prompt (cached), so they are
-/// few, and each shows a different way data flows between tools.
+/// dependent (`$N`), and nothing to do. Every one is in every prompt, where the worker's
+/// cached prefix makes them free per request; each shows a different way data flows between
+/// tools. (Offering the later ones only to requests retrieval found them like was measured:
+/// see [`DEFAULT_RETRIEVED_EXAMPLES`].)
 const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
     (
         "set a timer for 20 minutes and turn the volume down",
@@ -309,11 +318,6 @@ const MULTI_STEP_EXAMPLES: &[(&str, &str)] = &[
         "order me a pizza",
         "1. reply(text=\"Sorry, I can't order food.\")\njoin()",
     ),
-];
-
-/// More plans of several steps, offered only when retrieval finds them like the request (not
-/// in every prompt, so they cost nothing for requests they do not resemble).
-const POOL_ONLY_EXAMPLES: &[(&str, &str)] = &[
     (
         "work out 250 divided by 4 and put the answer in a note called budget",
         "1. calculator(expression=\"250 / 4\")\n2. note_create(title=\"budget\", text=$1)\njoin()",

@@ -1,15 +1,23 @@
 //! Word error rate, with the text normalisation speech evaluations need: case, punctuation,
 //! number words ("press 1" and "press one" are the same answer), ordinals ("13th" and
-//! "thirteenth"), and the spoken names of keypad symbols ("press *" is said "press star").
+//! "thirteenth"), contractions ("you're" and "you are") and initialisms ("P.M." and "PM"), as
+//! Whisper's own English normaliser does, and the spoken names of keypad symbols ("press *" is
+//! said "press star").
 
-/// Lowercase words, punctuation dropped, digits and ordinals spelled out, hyphens split,
+/// Lowercase words, punctuation dropped, digits and ordinals spelled out, contractions
+/// expanded, the dots of initialisms dropped, hyphens split,
 /// annotations in brackets of any kind removed (`dot [.]`, `<beep>`, `(tone plays)`: transcripts
 /// note sounds and spellings that way, and nobody says them), `*` and `#` read as "star" and "pound", and
 /// "one hundred" said as "hundred" (both are how people read 100).
 pub fn normalize(text: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(text.len());
     let mut in_brackets = false;
-    for c in text.to_lowercase().chars() {
+    let lowered: Vec<String> = text
+        .to_lowercase()
+        .split_whitespace()
+        .map(without_initialism_dots)
+        .collect();
+    for c in lowered.join(" ").chars() {
         match c {
             '[' | '(' | '<' => in_brackets = true,
             ']' | ')' | '>' => in_brackets = false,
@@ -24,6 +32,10 @@ pub fn normalize(text: &str) -> Vec<String> {
     for word in cleaned.split_whitespace() {
         let word = word.trim_matches('\'');
         if word.is_empty() {
+            continue;
+        }
+        if let Some(expanded) = contraction(word) {
+            words.extend(expanded.iter().map(|w| w.to_string()));
             continue;
         }
         if let Some(ordinal) = ordinal_words(word) {
@@ -56,6 +68,52 @@ pub fn normalize(text: &str) -> Vec<String> {
         }
     }
     words
+}
+
+/// "p.m." -> "pm", "u.s.a" -> "usa": single letters joined by dots are one written word.
+/// Anything else ("e.g" aside, which is the same rule) is left as it is.
+fn without_initialism_dots(word: &str) -> String {
+    let core = word.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != '.');
+    let tail = &word[core.len()..];
+    let letters: Vec<&str> = core.trim_end_matches('.').split('.').collect();
+    let is_initialism = letters.len() >= 2
+        && letters
+            .iter()
+            .all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
+    if is_initialism {
+        format!("{}{tail}", letters.concat())
+    } else {
+        word.to_string()
+    }
+}
+
+/// The words a contraction stands for, as Whisper's English normaliser expands them
+/// ("'s" is read "is", "'d" "would": the same on both sides, whatever was meant).
+fn contraction(word: &str) -> Option<Vec<&str>> {
+    let whole: Option<&[&str]> = match word {
+        "won't" => Some(&["will", "not"]),
+        "can't" => Some(&["can", "not"]),
+        "shan't" => Some(&["shall", "not"]),
+        "let's" => Some(&["let", "us"]),
+        "ain't" => Some(&["aint"]),
+        _ => None,
+    };
+    if let Some(words) = whole {
+        return Some(words.to_vec());
+    }
+    const SUFFIXES: [(&str, &str); 7] = [
+        ("n't", "not"),
+        ("'re", "are"),
+        ("'s", "is"),
+        ("'d", "would"),
+        ("'ll", "will"),
+        ("'ve", "have"),
+        ("'m", "am"),
+    ];
+    SUFFIXES.iter().find_map(|(suffix, expansion)| {
+        let stem = word.strip_suffix(suffix)?;
+        (!stem.is_empty()).then(|| vec![stem, *expansion])
+    })
 }
 
 fn is_number_word(word: &str) -> bool {
@@ -186,7 +244,23 @@ mod tests {
         );
         assert_eq!(normalize("twenty-one"), ["twenty", "one"]);
         assert_eq!(normalize("21"), ["twenty", "one"]);
-        assert_eq!(normalize("It's 10:30"), ["it's", "ten", "thirty"]);
+        assert_eq!(normalize("It's 10:30"), ["it", "is", "ten", "thirty"]);
+        assert_eq!(normalize("you're"), normalize("you are"));
+        assert_eq!(
+            normalize("I'm sure we'll see"),
+            normalize("I am sure we will see")
+        );
+        assert_eq!(normalize("don't, won't"), ["do", "not", "will", "not"]);
+        assert_eq!(normalize("'quoted'"), ["quoted"]);
+        assert_eq!(normalize("P.M."), ["pm"]);
+        assert_eq!(
+            normalize("at 5 p.m, the U.S.A."),
+            ["at", "five", "pm", "the", "usa"]
+        );
+        assert_eq!(normalize("e.g."), ["eg"]);
+        assert_eq!(normalize("end. Next"), ["end", "next"]);
+        assert_eq!(normalize("a.b.c.d.e.f"), ["abcdef"]);
+        assert_eq!(normalize("file.txt"), ["file", "txt"]);
         assert_eq!(normalize("007"), ["zero", "zero", "seven"]);
         assert_eq!(normalize("1200"), ["thousand", "two", "hundred"]);
         assert_eq!(normalize("13th."), ["thirteenth"]);
