@@ -70,8 +70,8 @@ pub fn normalize(text: &str) -> Vec<String> {
     words
 }
 
-/// "p.m." -> "pm", "u.s.a" -> "usa": single letters joined by dots are one written word.
-/// Anything else ("e.g" aside, which is the same rule) is left as it is.
+/// "p.m." -> "pm", "u.s.a" -> "usa" (and "e.g." -> "eg"): single letters joined by dots are
+/// one written word. Anything else ("end.", "file.txt") is left for the punctuation rule.
 fn without_initialism_dots(word: &str) -> String {
     let core = word.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != '.');
     let tail = &word[core.len()..];
