@@ -17,4 +17,5 @@ pub mod requests;
 pub mod speech_sets;
 pub mod timekeeper;
 pub mod tool_settings;
+pub mod vocab;
 pub mod wer;

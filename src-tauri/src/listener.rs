@@ -132,7 +132,7 @@ pub async fn prepare(
         },
         mode,
         partial_every: speech.partials.then_some(Duration::from_millis(1000)),
-        options: asr::live_options(app),
+        options: asr::live_options(app).await,
         recordings_dir: speech
             .keep_recordings
             .then(|| app.settings.recordings_dir.clone()),
@@ -385,8 +385,12 @@ impl Session<'_> {
     async fn partial(&mut self, so_far: &[f32]) -> Result<()> {
         self.last_partial_len = so_far.len();
         let pcm = so_far.iter().map(|&s| sotto_audio::f32_to_i16(s)).collect();
+        // A partial is a glimpse: greedy, no language model; the final decode is the one
+        // that gets them.
         let options = DecodeOptions {
             audio_context: AudioContext::Scaled,
+            beam_size: 1,
+            fusion: None,
             ..self.config.options.clone()
         };
         match self.engine.transcribe(pcm, options).await {

@@ -144,11 +144,17 @@ const VOICES: &[(&str, u32)] = &[
 
 /// The spoken command set, synthesised into `dir`.
 pub fn spoken_commands(dir: &Path) -> Result<Vec<Clip>> {
-    let mut clips = Vec::with_capacity(COMMANDS.len());
-    for (i, text) in COMMANDS.iter().enumerate() {
+    let chosen: Vec<(usize, &str)> = COMMANDS.iter().copied().enumerate().collect();
+    synthesise(dir, "c", &chosen)
+}
+
+/// Speaks each `(index, text)` with the voice, speed and noise its index picks.
+fn synthesise(dir: &Path, prefix: &str, chosen: &[(usize, &str)]) -> Result<Vec<Clip>> {
+    let mut clips = Vec::with_capacity(chosen.len());
+    for &(i, text) in chosen {
         let (voice, wpm) = VOICES[i % VOICES.len()];
-        let raw = dir.join(format!("c{i}-raw.wav"));
-        let out = dir.join(format!("c{i}.wav"));
+        let raw = dir.join(format!("{prefix}{i}-raw.wav"));
+        let out = dir.join(format!("{prefix}{i}.wav"));
         let status = Command::new("espeak-ng")
             .args(["-v", voice, "-s", &wpm.to_string(), "-w"])
             .arg(&raw)
@@ -198,4 +204,165 @@ fn add_noise(samples: &mut [i16], seed: u64, level: f64) {
         let value = *sample as f64 + uniform * level * 32767.0;
         *sample = value.clamp(-32768.0, 32767.0) as i16;
     }
+}
+
+/// The user behind the names-and-jargon set: what their address book, applications, notes
+/// and custom vocabulary hold. The fusion evaluation builds its personal language model from
+/// these lists and the tools' own examples, never from the commands below.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub contacts: &'static [&'static str],
+    pub apps: &'static [&'static str],
+    pub note_titles: &'static [&'static str],
+    /// Words and phrases the user added with `sotto vocab add`.
+    pub jargon: &'static [&'static str],
+}
+
+pub const NAMES_PROFILE: Profile = Profile {
+    contacts: &[
+        "Siobhan Murphy",
+        "Priya Raghunathan",
+        "Joaquin Alvarez",
+        "Aoife Brennan",
+        "Thanh Nguyen",
+        "Magdalena Kowalski",
+        "Ngozi Okafor",
+        "Tadhg O'Sullivan",
+        "Saoirse Keane",
+        "Xavier Delacroix",
+        "Lars Henriksen",
+        "Mateusz Wojcik",
+        "Ingrid Solberg",
+        "Rashida Haddad",
+        "Kenji Takahashi",
+        "Oluwaseun Adeyemi",
+    ],
+    apps: &[
+        "Inkscape",
+        "Thunderbird",
+        "LibreOffice Writer",
+        "GIMP",
+        "Audacity",
+        "Kdenlive",
+        "Blender",
+        "Krita",
+        "Obsidian",
+        "Zotero",
+        "KeePassXC",
+        "Nextcloud",
+    ],
+    note_titles: &[
+        "quarterly roadmap",
+        "sprint retrospective",
+        "onboarding checklist",
+        "grocery list",
+        "conference travel",
+        "kitchen renovation",
+    ],
+    jargon: &[
+        "Kubernetes",
+        "PostgreSQL",
+        "Grafana",
+        "Terraform",
+        "Ansible",
+        "OAuth",
+        "webhook",
+        "TensorFlow",
+        "nginx",
+        "YAML",
+        "Prometheus",
+        "Jenkins pipeline",
+        "pull request",
+        "Elasticsearch",
+    ],
+};
+
+/// Commands that name the profile's people, applications, notes and jargon: what plain
+/// Whisper gets wrong. Even-numbered ones tune the fusion weights, odd-numbered ones report.
+pub const NAMES_COMMANDS: &[&str] = &[
+    "call Siobhan Murphy",
+    "open Inkscape",
+    "email Priya the Grafana dashboard link",
+    "send a message to Joaquin saying the Kubernetes cluster is down",
+    "start Thunderbird",
+    "remind me to review Aoife's pull request tomorrow",
+    "open the note called quarterly roadmap",
+    "text Thanh Nguyen that I am running late",
+    "launch Kdenlive",
+    "schedule a meeting with Magdalena Kowalski on Monday",
+    "search the web for PostgreSQL replication",
+    "call Ngozi Okafor",
+    "open GIMP",
+    "add a note to the sprint retrospective about the Terraform state",
+    "email Tadhg the Ansible playbook",
+    "look up the phone number for Saoirse Keane",
+    "open Audacity",
+    "remind me to renew the OAuth token on Friday",
+    "send Xavier Delacroix the onboarding checklist",
+    "start Blender",
+    "message Lars Henriksen about the webhook",
+    "open Krita",
+    "call Mateusz Wojcik",
+    "search for TensorFlow tutorials",
+    "open Obsidian",
+    "email Ingrid Solberg the nginx config",
+    "read my note called grocery list",
+    "text Rashida Haddad happy birthday",
+    "open Zotero",
+    "remind me to restart the Jenkins pipeline at five",
+    "call Kenji Takahashi",
+    "launch KeePassXC",
+    "send Oluwaseun Adeyemi the conference travel note",
+    "open Nextcloud",
+    "email Siobhan about the Prometheus alerts",
+    "open LibreOffice Writer",
+    "schedule a call with Priya Raghunathan on Thursday",
+    "search the web for Elasticsearch mappings",
+    "text Joaquin Alvarez that the YAML file is fixed",
+    "call Aoife Brennan",
+    "open the kitchen renovation note",
+    "email Thanh the Grafana screenshots",
+    "message Magdalena about the Kubernetes upgrade",
+    "start Inkscape",
+    "remind me to call Ngozi at noon",
+    "send Tadhg O'Sullivan the sprint retrospective",
+    "open Thunderbird",
+    "email Saoirse the PostgreSQL backup plan",
+    "call Xavier",
+    "open Kdenlive",
+    "ask Lars to check the Terraform plan",
+    "launch GIMP",
+    "text Mateusz that the pull request is merged",
+    "open Blender",
+    "email Ingrid the Ansible inventory",
+    "call Rashida",
+    "open Audacity and Krita",
+    "remind me to rotate the OAuth secrets next week",
+    "message Kenji about the nginx logs",
+    "open Obsidian",
+    "send Oluwaseun the quarterly roadmap",
+    "search for Prometheus exporters",
+    "call Siobhan",
+    "open Zotero and Nextcloud",
+];
+
+/// The names-and-jargon set: [`NAMES_COMMANDS`] synthesised into `dir` with the same voices,
+/// speeds and noise as [`spoken_commands`]. `half` picks the tuning (even) or reporting (odd)
+/// commands; `None` gives all.
+pub fn spoken_names(dir: &Path, half: Option<Half>) -> Result<Vec<Clip>> {
+    let all = NAMES_COMMANDS.iter().copied();
+    // Each half on its own runs through every voice, speed and noise level.
+    let (prefix, chosen): (&str, Vec<(usize, &str)>) = match half {
+        None => ("n", all.enumerate().collect()),
+        Some(Half::Tune) => ("nt", all.step_by(2).enumerate().collect()),
+        Some(Half::Report) => ("nr", all.skip(1).step_by(2).enumerate().collect()),
+    };
+    synthesise(dir, prefix, &chosen)
+}
+
+/// Which half of a set with a tuning and a reporting half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Half {
+    Tune,
+    Report,
 }

@@ -73,6 +73,7 @@ fn help_lists_every_command() {
         "bench",
         "eval",
         "config",
+        "vocab",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),

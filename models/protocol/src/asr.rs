@@ -52,7 +52,7 @@ pub enum AudioContext {
     ScaledUnchecked,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecodeOptions {
     /// ISO 639-1 code; `None` lets a multilingual model detect it.
     pub language: Option<String>,
@@ -61,6 +61,36 @@ pub struct DecodeOptions {
     pub audio_context: AudioContext,
     /// 1 for greedy decoding.
     pub beam_size: u32,
+    /// Fuse an n-gram language model into a beam search (`None`: Whisper alone). Since
+    /// protocol 3; a request without it decodes as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<Fusion>,
+}
+
+/// Shallow fusion of word n-gram models into the decode: each hypothesis is scored as
+/// Whisper's log-probability + `alpha` * the language model's (natural) log-probability of its
+/// completed words + `beta` * its word count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fusion {
+    /// ARPA files: one model, or two mixed linearly (the personal model first).
+    pub models: Vec<PathBuf>,
+    /// The first model's share of the mixture (ignored for one model).
+    pub weight: f32,
+    pub alpha: f32,
+    pub beta: f32,
+    pub method: FusionMethod,
+}
+
+/// How the language model enters the decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FusionMethod {
+    /// Sotto's own beam search: scores are added exactly, per completed word, with cached
+    /// language-model states.
+    Beam,
+    /// whisper.cpp's beam search with the scores added to the logits through its filter
+    /// callback: cheaper, but whisper.cpp renormalises after the filter, which dilutes them.
+    LogitBias,
 }
 
 impl Default for DecodeOptions {
@@ -70,6 +100,7 @@ impl Default for DecodeOptions {
             initial_prompt: None,
             audio_context: AudioContext::Scaled,
             beam_size: 1,
+            fusion: None,
         }
     }
 }

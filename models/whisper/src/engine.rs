@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use sotto_protocol::asr::{
-    AudioContext, DecodeOptions, Pcm, SpeechSegment, Transcript, SAMPLE_RATE,
+    AudioContext, DecodeOptions, Fusion, FusionMethod, Pcm, SpeechSegment, Transcript, SAMPLE_RATE,
 };
 use sotto_protocol::{ErrorKind, WorkerFailure};
 use whisper_rs::{
@@ -13,7 +13,10 @@ use whisper_rs::{
     WhisperVadContextParams, WhisperVadParams,
 };
 
+use crate::beam::{self, Settings};
 use crate::decode;
+use crate::fused::{self, BeamJob, Pieces};
+use crate::fusion::{self, LmKey, LoadedLm};
 
 pub struct Engine {
     context: WhisperContext,
@@ -22,6 +25,10 @@ pub struct Engine {
     state: whisper_rs::WhisperState,
     vad: Option<WhisperVadContext>,
     threads: i32,
+    /// The text tokens' bytes, for fusion.
+    pieces: Pieces,
+    /// The language model fusion last asked for, kept while its files are unchanged.
+    lm: Option<(LmKey, LoadedLm)>,
     pub load_ms: u64,
 }
 
@@ -86,10 +93,12 @@ impl Engine {
             )
         })?;
         Ok(Engine {
+            pieces: Pieces::new(&context),
             context,
             state,
             vad,
             threads,
+            lm: None,
             load_ms: started.elapsed().as_millis() as u64,
         })
     }
@@ -177,35 +186,170 @@ impl Engine {
         language: Option<&str>,
         options: &DecodeOptions,
     ) -> Result<(String, f32), WorkerFailure> {
-        let strategy = if options.beam_size > 1 {
-            SamplingStrategy::BeamSearch {
-                beam_size: options.beam_size.min(8) as i32,
-                patience: -1.0,
-            }
-        } else {
-            SamplingStrategy::Greedy { best_of: 1 }
+        let Some(fusion) = &options.fusion else {
+            return self.run_whisper(samples, audio_ms, audio_ctx, language, options, None);
         };
-        let mut params = FullParams::new(strategy);
-        params.set_n_threads(self.threads);
-        params.set_language(language);
-        params.set_print_special(false);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_timestamps(false);
-        params.set_no_timestamps(true);
-        params.set_single_segment(audio_ms <= 30_000);
-        params.set_no_context(true);
-        params.set_suppress_blank(true);
-        if audio_ctx < decode::FULL_AUDIO_CTX {
-            params.set_audio_ctx(audio_ctx as i32);
+        self.load_lm(fusion)?;
+        match fusion.method {
+            FusionMethod::LogitBias => self.run_whisper(
+                samples,
+                audio_ms,
+                audio_ctx,
+                language,
+                options,
+                Some(fusion),
+            ),
+            FusionMethod::Beam => {
+                self.run_beam(samples, audio_ms, audio_ctx, language, options, fusion)
+            }
         }
-        params.set_max_tokens(decode::max_tokens(audio_ms) as i32);
-        if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
-            params.set_initial_prompt(prompt);
+    }
+
+    /// Loads the models `fusion` names unless they are loaded and unchanged on disk.
+    fn load_lm(&mut self, fusion: &Fusion) -> Result<(), WorkerFailure> {
+        let key = LmKey::new(&fusion.models, fusion.weight);
+        if self.lm.as_ref().is_some_and(|(loaded, _)| *loaded == key) {
+            return Ok(());
         }
+        self.lm = None;
+        let started = Instant::now();
+        let lm = fusion::load(&fusion.models, fusion.weight)?;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "language model loaded for fusion"
+        );
+        self.lm = Some((key, lm));
+        Ok(())
+    }
+
+    /// Sotto's beam search with the language model: whisper.cpp encodes the audio (and
+    /// decodes one token, which is thrown away), then the search drives its decoder.
+    fn run_beam(
+        &mut self,
+        samples: &[f32],
+        audio_ms: u64,
+        audio_ctx: u32,
+        language: Option<&str>,
+        options: &DecodeOptions,
+        fusion: &Fusion,
+    ) -> Result<(String, f32), WorkerFailure> {
+        let encode_only = DecodeOptions {
+            beam_size: 1,
+            fusion: None,
+            ..options.clone()
+        };
+        let mut params = params(self.threads, audio_ms, audio_ctx, language, &encode_only);
+        params.set_max_tokens(1);
+        params.set_temperature_inc(0.0);
         self.state
             .full(params, samples)
-            .map_err(|e| failure(ErrorKind::Engine, format!("decoding failed: {e}")))?;
+            .map_err(|e| failure(ErrorKind::Engine, format!("encoding failed: {e}")))?;
+        let mut prompt = Vec::new();
+        if let Some(text) = options.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
+            let tokens = self.context.tokenize(text, 1024).map_err(|e| {
+                failure(
+                    ErrorKind::BadRequest,
+                    format!("cannot tokenize the prompt: {e}"),
+                )
+            })?;
+            // As whisper.cpp does: the previous-text marker, then at most the last half of the
+            // decoder's context.
+            prompt.push(self.context.token_prev());
+            let keep = tokens.len().min(MAX_PROMPT_TOKENS);
+            prompt.extend_from_slice(&tokens[tokens.len() - keep..]);
+        }
+        prompt.push(self.context.token_sot());
+        if self.multilingual() {
+            prompt.push(
+                self.context
+                    .token_lang(self.state.full_lang_id_from_state()),
+            );
+            prompt.push(self.context.token_transcribe());
+        }
+        prompt.push(self.context.token_not());
+        let Some((_, lm)) = self.lm.as_ref() else {
+            return Err(failure(ErrorKind::Engine, "no language model loaded"));
+        };
+        let job = BeamJob {
+            context: &self.context,
+            state: &mut self.state,
+            pieces: &self.pieces,
+            threads: self.threads as usize,
+            prompt,
+            settings: Settings {
+                beam_size: options.beam_size.clamp(1, 8) as usize,
+                max_tokens: decode::max_tokens(audio_ms) as usize,
+                prune: beam::DEFAULT_PRUNE,
+            },
+        };
+        fused::beam_search(job, lm, fusion.alpha, fusion.beta)
+            .map_err(|e| failure(ErrorKind::Engine, e))
+    }
+}
+
+/// whisper.cpp's parameters for one decode of `audio_ms` of audio.
+fn params<'a>(
+    threads: i32,
+    audio_ms: u64,
+    audio_ctx: u32,
+    language: Option<&'a str>,
+    options: &'a DecodeOptions,
+) -> FullParams<'a, 'a> {
+    let strategy = if options.beam_size > 1 {
+        SamplingStrategy::BeamSearch {
+            beam_size: options.beam_size.min(8) as i32,
+            patience: -1.0,
+        }
+    } else {
+        SamplingStrategy::Greedy { best_of: 1 }
+    };
+    let mut params = FullParams::new(strategy);
+    params.set_n_threads(threads);
+    params.set_language(language);
+    params.set_print_special(false);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_no_timestamps(true);
+    params.set_single_segment(audio_ms <= 30_000);
+    params.set_no_context(true);
+    params.set_suppress_blank(true);
+    if audio_ctx < decode::FULL_AUDIO_CTX {
+        params.set_audio_ctx(audio_ctx as i32);
+    }
+    params.set_max_tokens(decode::max_tokens(audio_ms) as i32);
+    if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
+        params.set_initial_prompt(prompt);
+    }
+    params
+}
+
+impl Engine {
+    /// whisper.cpp's own decode (greedy or its beam search), with the language model added
+    /// to the logits when `fusion` is given.
+    fn run_whisper(
+        &mut self,
+        samples: &[f32],
+        audio_ms: u64,
+        audio_ctx: u32,
+        language: Option<&str>,
+        options: &DecodeOptions,
+        fusion: Option<&Fusion>,
+    ) -> Result<(String, f32), WorkerFailure> {
+        let params = params(self.threads, audio_ms, audio_ctx, language, options);
+        let decoded = match (fusion, self.lm.as_ref()) {
+            (Some(fusion), Some((_, lm))) => fused::full_with_logit_bias(
+                &mut self.state,
+                params,
+                samples,
+                lm,
+                (fusion.alpha, fusion.beta),
+                &self.pieces,
+                self.context.token_eot(),
+            ),
+            _ => self.state.full(params, samples),
+        };
+        decoded.map_err(|e| failure(ErrorKind::Engine, format!("decoding failed: {e}")))?;
         let mut text = String::new();
         // Text tokens have ids below end-of-text; the rest are markers and timestamps.
         let first_special = self.context.token_eot();
@@ -251,6 +395,9 @@ impl Engine {
             .collect())
     }
 }
+
+/// The most prompt tokens whisper.cpp puts before the transcript (half its text context).
+const MAX_PROMPT_TOKENS: usize = 223;
 
 fn path_str(path: &Path) -> Result<&str, WorkerFailure> {
     path.to_str().ok_or_else(|| {

@@ -10,8 +10,11 @@ use sotto_protocol::frame::{self, FrameError};
 use sotto_protocol::{ErrorKind, Hello, WorkerFailure, PROTOCOL_VERSION};
 use tokio::io::BufReader;
 
+mod beam;
 mod decode;
 mod engine;
+mod fused;
+mod fusion;
 
 use engine::Engine;
 

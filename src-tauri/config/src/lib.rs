@@ -170,6 +170,41 @@ pub struct SpeechConfig {
     /// Keep the audio of every utterance (as WAV, beside the history) so it can be played
     /// back and re-transcribed; transcripts are kept either way.
     pub keep_recordings: bool,
+    /// Shallow fusion of word language models into the speech decoder's beam search (the
+    /// personal vocabulary model, `sotto vocab`, mixed with a general base when one is
+    /// installed). Last, because TOML writes tables after plain keys.
+    pub fusion: FusionConfig,
+}
+
+/// `[speech.fusion]`: how much the language models may steer recognition. Each hypothesis'
+/// score is Whisper's log-probability + `alpha` x the language model's + `beta` per word.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FusionConfig {
+    /// Fuse the language models into recognition. Off until measured to help on this
+    /// machine's speech sets.
+    pub enabled: bool,
+    /// The language model's weight (natural-log units per word); 0 is Whisper alone.
+    pub alpha: f32,
+    /// A bonus per word, against the language model's pull towards fewer words.
+    pub beta: f32,
+    /// Hypotheses kept by the fused beam search, 1 to 8.
+    pub beam_size: u32,
+    /// The general-English base model's share of the mixture when one is installed (the
+    /// personal model has the rest), 0 to 1.
+    pub base_weight: f32,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        FusionConfig {
+            enabled: false,
+            alpha: 0.3,
+            beta: 1.5,
+            beam_size: 4,
+            base_weight: 0.5,
+        }
+    }
 }
 
 impl Default for SpeechConfig {
@@ -181,6 +216,7 @@ impl Default for SpeechConfig {
             partials: true,
             vocabulary: Vec::new(),
             keep_recordings: true,
+            fusion: FusionConfig::default(),
         }
     }
 }
@@ -280,9 +316,41 @@ impl Config {
                 self.speech.hangover_ms
             )));
         }
+        self.speech.fusion.validate().map_err(invalid)?;
         if self.models.stall_timeout_secs == 0 {
             return Err(invalid(
                 "models.stall_timeout_secs must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl FusionConfig {
+    /// The ranges `[speech.fusion]` must keep; the message names the key.
+    fn validate(&self) -> Result<(), String> {
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return Err(format!(
+                "speech.fusion.alpha must be a number of at least 0, not {}",
+                self.alpha
+            ));
+        }
+        if !self.beta.is_finite() {
+            return Err(format!(
+                "speech.fusion.beta must be a finite number, not {}",
+                self.beta
+            ));
+        }
+        if !(1..=8).contains(&self.beam_size) {
+            return Err(format!(
+                "speech.fusion.beam_size must be between 1 and 8, not {}",
+                self.beam_size
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.base_weight) {
+            return Err(format!(
+                "speech.fusion.base_weight must be between 0 and 1, not {}",
+                self.base_weight
             ));
         }
         Ok(())

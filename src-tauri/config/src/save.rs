@@ -43,43 +43,57 @@ pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
     };
     let wanted = as_document(config)?;
     let before = as_document(&current)?;
-    for (section, wanted_item) in wanted.iter() {
-        let Some(wanted_table) = wanted_item.as_table() else {
-            continue;
-        };
-        let before_table = before.get(section).and_then(Item::as_table);
-        let changed: Vec<(&str, &Item)> = wanted_table
-            .iter()
-            .filter(|(key, value)| {
-                before_table.and_then(|t| t.get(key)).map(Item::to_string)
-                    != Some(value.to_string())
-            })
-            .collect();
-        // Keys that became unset (an optional path back to its default).
-        let unset: Vec<&str> = before_table
-            .map(|t| {
-                t.iter()
-                    .map(|(key, _)| key)
-                    .filter(|key| !wanted_table.contains_key(key))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if changed.is_empty() && unset.is_empty() {
+    merge(
+        document.as_table_mut(),
+        wanted.as_table(),
+        Some(before.as_table()),
+    );
+    write_atomically(path, document.to_string().as_bytes())
+}
+
+/// Brings `document` (the user's file) to `wanted`, given that it parsed to `before`: a
+/// changed key is set in place, a key that became unset is removed, and a nested table
+/// (`[speech.fusion]`) is merged the same way, so the comments inside it stay too.
+fn merge(document: &mut Table, wanted: &Table, before: Option<&Table>) {
+    for (key, wanted_item) in wanted.iter() {
+        let before_item = before.and_then(|t| t.get(key));
+        if !differs(wanted_item, before_item) {
             continue;
         }
-        let table = document
-            .entry(section)
-            .or_insert_with(|| Item::Table(Table::new()))
-            .as_table_mut()
-            .ok_or_else(|| parse_error(format!("[{section}] is not a table")))?;
-        for (key, value) in changed {
-            set_keeping_comments(table, key, value.clone());
-        }
-        for key in unset {
-            table.remove(key);
+        let target = document
+            .entry(key)
+            .or_insert_with(|| Item::Table(Table::new()));
+        match (wanted_item.as_table(), target.as_table_mut()) {
+            (Some(wanted_table), Some(table)) => {
+                merge(table, wanted_table, before_item.and_then(Item::as_table))
+            }
+            // A plain value, or a table the user wrote inline (`fusion = { ... }`), which
+            // is replaced whole.
+            _ => set_keeping_comments(document, key, wanted_item.clone()),
         }
     }
-    write_atomically(path, document.to_string().as_bytes())
+    // Keys that became unset (an optional path back to its default).
+    if let Some(before) = before {
+        for (key, _) in before.iter() {
+            if !wanted.contains_key(key) {
+                document.remove(key);
+            }
+        }
+    }
+}
+
+/// Whether `wanted` is not what `before` holds. Tables are compared key by key: a table's
+/// text leaves out the tables nested in it.
+fn differs(wanted: &Item, before: Option<&Item>) -> bool {
+    match (wanted.as_table(), before.and_then(Item::as_table)) {
+        (Some(wanted), Some(before)) => {
+            wanted
+                .iter()
+                .any(|(key, item)| differs(item, before.get(key)))
+                || before.iter().any(|(key, _)| !wanted.contains_key(key))
+        }
+        _ => before.map(Item::to_string) != Some(wanted.to_string()),
+    }
 }
 
 /// Replaces the value of `key` in place, so the comment above the key (the key's decor) and

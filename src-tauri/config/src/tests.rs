@@ -98,6 +98,31 @@ fn bad_configs_are_rejected_with_the_file_and_the_reason() {
             "models.pypi_index must be an http(s) URL",
         ),
         ("[models]\nstall_timeout_secs = 0\n", "at least 1"),
+        (
+            "[speech.fusion]\nalpha = -0.1\n",
+            "speech.fusion.alpha must be a number of at least 0",
+        ),
+        (
+            "[speech.fusion]\nalpha = nan\n",
+            "speech.fusion.alpha must be a number of at least 0",
+        ),
+        (
+            "[speech.fusion]\nbeta = inf\n",
+            "speech.fusion.beta must be a finite number",
+        ),
+        (
+            "[speech.fusion]\nbeam_size = 0\n",
+            "speech.fusion.beam_size must be between 1 and 8",
+        ),
+        (
+            "[speech.fusion]\nbeam_size = 9\n",
+            "speech.fusion.beam_size must be between 1 and 8",
+        ),
+        (
+            "[speech.fusion]\nbase_weight = 1.5\n",
+            "speech.fusion.base_weight must be between 0 and 1",
+        ),
+        ("[speech.fusion]\nalfa = 1\n", "unknown field `alfa`"),
         ("this is not toml", "/x/config.toml"),
     ];
     for (text, expected) in cases {
@@ -215,4 +240,69 @@ fn save_removes_a_path_set_back_to_its_default() {
     config.paths.recordings = None;
     save(&path, &config).unwrap();
     assert_eq!(Config::load(&path).unwrap().paths.recordings, None);
+}
+
+#[test]
+fn fusion_settings_parse_with_defaults_for_what_is_left_out() {
+    let config = Config::parse(
+        "[speech]\nlanguage = \"en\"\n[speech.fusion]\nenabled = true\nbeam_size = 8\nbeta = -1.0\n",
+        Path::new("c.toml"),
+    )
+    .unwrap();
+    let fusion = &config.speech.fusion;
+    assert!(fusion.enabled);
+    assert_eq!(fusion.beam_size, 8);
+    assert_eq!(fusion.beta, -1.0);
+    assert_eq!(fusion.alpha, FusionConfig::default().alpha);
+    assert_eq!(fusion.base_weight, FusionConfig::default().base_weight);
+    assert!(
+        !FusionConfig::default().enabled,
+        "fusion is off until measured"
+    );
+}
+
+#[test]
+fn save_sets_a_nested_table_keeping_its_comments_and_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = "[speech]\nlanguage = \"de\"\n\n[speech.fusion]\n# tried 0.3 too\nalpha = 0.5 # tuned\n\n[history]\nkeep_audio_days = 3\n";
+    std::fs::write(&path, text).unwrap();
+    let mut config = Config::load(&path).unwrap();
+    config.speech.fusion.alpha = 0.25;
+    config.speech.fusion.enabled = true;
+    config.speech.vocabulary = vec!["Siobhan".into()];
+    save(&path, &config).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.contains("# tried 0.3 too\nalpha = 0.25 # tuned"),
+        "{written}"
+    );
+    assert!(written.contains("enabled = true"), "{written}");
+    assert!(written.contains("keep_audio_days = 3"), "{written}");
+    assert_eq!(Config::load(&path).unwrap(), config);
+
+    // A file without the table gets one; the default file's commented one is kept.
+    for start in [
+        "[speech]\nlanguage = \"de\"\n[history]\nkeep_audio_days = 3\n",
+        "",
+    ] {
+        let path = dir.path().join(format!("fresh{}.toml", start.len()));
+        if !start.is_empty() {
+            std::fs::write(&path, start).unwrap();
+        }
+        let mut config = Config::load(&path).unwrap();
+        config.speech.fusion.beam_size = 2;
+        save(&path, &config).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("beam_size = 2"), "{written}");
+        assert_eq!(Config::load(&path).unwrap(), config, "{written}");
+    }
+
+    // An inline table is replaced whole, still valid.
+    let path = dir.path().join("inline.toml");
+    std::fs::write(&path, "[speech]\nfusion = { enabled = true }\n").unwrap();
+    let mut config = Config::load(&path).unwrap();
+    config.speech.fusion.alpha = 1.0;
+    save(&path, &config).unwrap();
+    assert_eq!(Config::load(&path).unwrap(), config);
 }

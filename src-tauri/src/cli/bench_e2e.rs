@@ -75,7 +75,7 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
         vad.clone(),
         Duration::from_secs(600),
     );
-    let options = asr::live_options(app);
+    let options = asr::live_options(app).await;
     ears.transcribe(clips[0].samples.clone(), options.clone())
         .await?;
     let mut utterances = Vec::with_capacity(clips.len());

@@ -26,6 +26,7 @@ mod speech;
 mod timers;
 mod tools;
 mod transcribe;
+mod vocab;
 
 /// Exit status of a command that exists but is not built yet.
 pub const NOT_BUILT: u8 = 3;
@@ -89,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         command: history::HistoryCommand,
     },
+    /// Words recognition should favour, and the personal vocabulary model built from them,
+    /// your contacts, applications, notes and history.
+    Vocab {
+        #[command(subcommand)]
+        command: vocab::VocabCommand,
+    },
     /// Show or create the configuration file.
     Config {
         #[command(subcommand)]
@@ -139,6 +146,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models { command } => models::run(&app()?, command).await,
         Command::History { command } => history::run(&app()?, command).await,
         Command::Config { command } => config::run(command),
+        Command::Vocab { command } => vocab::run(command, app).await,
         Command::Toggle => desktop("toggle"),
         Command::Open => desktop("show"),
         Command::Do(args) => act::run(&app()?, args).await,

@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use sotto_protocol::asr::{AudioContext, DecodeOptions};
+use std::path::PathBuf;
+
+use sotto_protocol::asr::{AudioContext, DecodeOptions, Fusion, FusionMethod};
 
 use crate::app::App;
 use crate::engines::asr::{self, AsrEngine};
-use crate::speech_sets::{self, Clip};
+use crate::speech_sets::{self, Clip, Half};
 use crate::wer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -19,13 +21,20 @@ pub enum SpeechSet {
     Commands,
     /// Real recorded prompts from Debian's asterisk-core-sounds-en.
     Asterisk,
+    /// Commands that name people, applications, notes and jargon (espeak-ng): the half that
+    /// tunes the fusion weights.
+    NamesTune,
+    /// The other half of the names set: the one to report.
+    NamesReport,
+    /// Commands and Asterisk prompts.
     All,
 }
 
 #[derive(Debug, Args)]
 pub struct AsrRunArgs {
-    #[arg(long, value_enum, default_value = "all")]
-    pub set: SpeechSet,
+    /// Which sets, in order.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub set: Vec<SpeechSet>,
     /// How many Asterisk clips (spread over the whole set).
     #[arg(long, default_value_t = 40)]
     pub limit: usize,
@@ -53,6 +62,74 @@ pub struct AsrRunArgs {
         value_name = "CONTEXT,..."
     )]
     pub contexts: Vec<ContextChoice>,
+    /// Which decoders to compare, in order: `none` (Whisper alone), `own` (Sotto's beam
+    /// search, no language model: the baseline for fusion's cost), `exact` (Sotto's beam search
+    /// with the language model), `bias` (Whisper's beam search, the model added to its logits).
+    #[arg(
+        long = "fusion",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "DECODER,...",
+        default_value = "none"
+    )]
+    pub fusions: Vec<FusionChoice>,
+    /// Language models (ARPA) for fusion: the personal one, then optionally a base to mix
+    /// with it. Default: the personal model of the names set's user (built from the tools'
+    /// examples and that user's contacts, applications, notes and words), mixed with the
+    /// general-English base when it is installed.
+    #[arg(long = "lm", value_name = "ARPA")]
+    pub lms: Vec<PathBuf>,
+    /// The language model's weight (in natural-log units per word).
+    #[arg(long, default_value_t = DEFAULT_ALPHA)]
+    pub alpha: f32,
+    /// The bonus per word, against the model's pull towards fewer words.
+    #[arg(long, default_value_t = DEFAULT_BETA)]
+    pub beta: f32,
+    /// The personal model's share when two models are mixed.
+    #[arg(long, default_value_t = 0.5)]
+    pub weight: f32,
+}
+
+/// Fusion weights tuned on the names set's tuning half (`--set names-tune`, beam 4, scaled
+/// context): alpha 0.15-0.6 by beta 0-2; higher alphas make Whisper say the model's words
+/// whether or not they were spoken.
+pub const DEFAULT_ALPHA: f32 = 0.3;
+pub const DEFAULT_BETA: f32 = 1.5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FusionChoice {
+    None,
+    Own,
+    Exact,
+    Bias,
+}
+
+impl FusionChoice {
+    fn name(self) -> &'static str {
+        match self {
+            FusionChoice::None => "none",
+            FusionChoice::Own => "own",
+            FusionChoice::Exact => "exact",
+            FusionChoice::Bias => "bias",
+        }
+    }
+
+    /// The fusion request for this decoder; `own` is the exact search with zero weights.
+    fn fusion(self, lms: &[PathBuf], args: &AsrRunArgs) -> Option<Fusion> {
+        let (method, alpha, beta) = match self {
+            FusionChoice::None => return None,
+            FusionChoice::Own => (FusionMethod::Beam, 0.0, 0.0),
+            FusionChoice::Exact => (FusionMethod::Beam, args.alpha, args.beta),
+            FusionChoice::Bias => (FusionMethod::LogitBias, args.alpha, args.beta),
+        };
+        Some(Fusion {
+            models: lms.to_vec(),
+            weight: args.weight,
+            alpha,
+            beta,
+            method,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +157,7 @@ impl From<ContextChoice> for AudioContext {
 struct Row<'a> {
     model: &'a str,
     beam_size: u32,
+    fusion: &'static str,
     context: &'static str,
     set: &'static str,
     clips: usize,
@@ -110,12 +188,33 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     let model_file = asr::model_file(app, &id).await?;
     let scratch = tempfile::tempdir()?;
     let mut sets: Vec<(&'static str, Vec<Clip>)> = Vec::new();
-    if matches!(args.set, SpeechSet::Commands | SpeechSet::All) {
-        sets.push(("commands", speech_sets::spoken_commands(scratch.path())?));
+    for set in &args.set {
+        let dir = scratch.path();
+        match set {
+            SpeechSet::Commands => sets.push(("commands", speech_sets::spoken_commands(dir)?)),
+            SpeechSet::Asterisk => {
+                sets.push(("asterisk", speech_sets::asterisk(args.limit, 10.0)?))
+            }
+            SpeechSet::NamesTune => sets.push((
+                "names-tune",
+                speech_sets::spoken_names(dir, Some(Half::Tune))?,
+            )),
+            SpeechSet::NamesReport => sets.push((
+                "names-rep",
+                speech_sets::spoken_names(dir, Some(Half::Report))?,
+            )),
+            SpeechSet::All => {
+                sets.push(("commands", speech_sets::spoken_commands(dir)?));
+                sets.push(("asterisk", speech_sets::asterisk(args.limit, 10.0)?));
+            }
+        }
     }
-    if matches!(args.set, SpeechSet::Asterisk | SpeechSet::All) {
-        sets.push(("asterisk", speech_sets::asterisk(args.limit, 10.0)?));
-    }
+    let needs_lm = args.fusions.iter().any(|f| *f != FusionChoice::None);
+    let lms = if !needs_lm || !args.lms.is_empty() {
+        args.lms.clone()
+    } else {
+        crate::vocab::profile_models(app, &speech_sets::NAMES_PROFILE, scratch.path()).await?
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -124,13 +223,39 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         n => format!("beam search ({n})"),
     };
     if !args.json {
-        println!("model {id}, {threads} cores, {decoding}; latency = audio in -> final transcript, worker warm\n");
+        println!("model {id}, {threads} cores, {decoding}; latency = audio in -> final transcript, worker warm");
+        if needs_lm {
+            let files: Vec<String> = lms.iter().map(|f| f.display().to_string()).collect();
+            let mixed = if lms.len() > 1 {
+                format!(", the first weighted {}", args.weight)
+            } else {
+                String::new()
+            };
+            println!(
+                "fusion: alpha {}, beta {}, models {}{mixed}",
+                args.alpha,
+                args.beta,
+                files.join(" + ")
+            );
+        }
         println!(
-            "{:<9} {:<9} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
-            "context", "set", "n", "WER", "p50 ms", "p95 ms", "RTF", "fallback", "peak MB"
+            "\n{:<6} {:<9} {:<10} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
+            "fusion",
+            "context",
+            "set",
+            "n",
+            "WER",
+            "p50 ms",
+            "p95 ms",
+            "RTF",
+            "fallback",
+            "peak MB"
         );
     }
-    for &context in contexts {
+    for (&context, &fusion) in contexts
+        .iter()
+        .flat_map(|c| args.fusions.iter().map(move |f| (c, f)))
+    {
         let mut engine = AsrEngine::new(
             model_file.clone(),
             asr::vad_file(app),
@@ -141,6 +266,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             initial_prompt: args.prompt.clone(),
             audio_context: context,
             beam_size: args.beam_size,
+            fusion: fusion.fusion(&lms, &args),
         };
         // Warm up: start the worker and load the model outside the measurement.
         if let Some(first) = sets.first().and_then(|(_, clips)| clips.first()) {
@@ -174,7 +300,15 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         };
         for (set, _) in &sets {
             let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.set == *set).collect();
-            let row = summarise(&id, args.beam_size, name, set, &mine, peak_mb);
+            let row = summarise(
+                &id,
+                args.beam_size,
+                fusion.name(),
+                name,
+                set,
+                &mine,
+                peak_mb,
+            );
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
@@ -185,7 +319,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
                     let (errors, words) = wer::errors(&o.clip.reference, &o.text);
                     if args.json {
                         let clip = serde_json::json!({
-                            "context": name, "set": set, "clip": o.clip.name,
+                            "fusion": fusion.name(), "context": name, "set": set, "clip": o.clip.name,
                             "reference": o.clip.reference, "text": o.text,
                             "errors": errors, "words": words, "audio_ms": o.clip.audio_ms(),
                             "latency_ms": o.latency_ms, "fell_back": o.fell_back,
@@ -208,6 +342,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
 fn summarise<'a>(
     model: &'a str,
     beam_size: u32,
+    fusion: &'static str,
     context: &'static str,
     set: &'static str,
     outcomes: &[&Outcome],
@@ -220,6 +355,7 @@ fn summarise<'a>(
     Row {
         model,
         beam_size,
+        fusion,
         context,
         set,
         clips: outcomes.len(),
@@ -238,7 +374,8 @@ fn summarise<'a>(
 
 fn print_row(row: &Row) {
     println!(
-        "{:<9} {:<9} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+        "{:<6} {:<9} {:<10} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+        row.fusion,
         row.context,
         row.set,
         row.clips,

@@ -33,6 +33,17 @@ pub struct TranscribeArgs {
     /// from `speech.vocabulary` in the configuration).
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
+    /// Fuse the language models (your personal vocabulary, `sotto vocab`) into recognition,
+    /// or not, for this run (default: `speech.fusion.enabled`). On, the decode is a beam search
+    /// of `speech.fusion.beam_size` or wider.
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub fusion: Option<Switch>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,7 +84,9 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
         }),
         audio_context,
         beam_size,
+        fusion: None,
     };
+    let options = asr::with_fusion(app, options, args.fusion.map(|s| s == Switch::On)).await;
     let mut failures = 0;
     for file in &args.files {
         let started = Instant::now();
@@ -91,7 +104,7 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
                 serde_json::json!({
                     "file": file, "text": t.text, "duration_s": t.audio_ms as f64 / 1000.0,
                     "elapsed_ms": elapsed_ms, "decode_ms": t.decode_ms, "audio_ctx": t.audio_ctx,
-                    "fell_back": t.fell_back, "model": id,
+                    "fell_back": t.fell_back, "model": id, "fusion": options.fusion.is_some(),
                 })
             ),
             Ok(t) if args.files.len() > 1 => println!("{}: {}", file.display(), t.text),

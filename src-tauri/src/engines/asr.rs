@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use sotto_models::{InstallState, Task};
 use sotto_protocol::asr::{
-    AsrRequest, AsrResponse, AudioContext, DecodeOptions, Pcm, SpeechSegment, Transcript,
+    AsrRequest, AsrResponse, AudioContext, DecodeOptions, Fusion, FusionMethod, Pcm, SpeechSegment,
+    Transcript,
 };
 use sotto_protocol::client::{Supervisor, WorkerSpec};
 
@@ -105,14 +106,54 @@ pub async fn vad_model_file(app: &App) -> Result<PathBuf> {
 }
 
 /// How a live session decodes: the configured language and vocabulary, the context scaled to
-/// the utterance, greedy. `listen` uses it, and `bench e2e` measures exactly it.
-pub fn live_options(app: &App) -> DecodeOptions {
+/// the utterance, greedy, or a beam search with the language models fused in when
+/// `speech.fusion.enabled` is set. `listen` uses it, and `bench e2e` measures exactly it.
+pub async fn live_options(app: &App) -> DecodeOptions {
     let speech = &app.settings.config.speech;
-    DecodeOptions {
+    let options = DecodeOptions {
         language: Some(speech.language.clone()),
         initial_prompt: vocabulary_prompt(speech.vocabulary.iter().map(String::as_str)),
         audio_context: AudioContext::Scaled,
         beam_size: 1,
+        fusion: None,
+    };
+    with_fusion(app, options, None).await
+}
+
+/// `options` with the configured fusion when it is on (or when `wanted` says so, whatever the
+/// setting): the personal vocabulary model (rebuilt first if its sources changed), mixed
+/// with the general-English base when that is installed, in the configured beam. A model
+/// that cannot be built is a warning: recognition goes on without fusion.
+pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>) -> DecodeOptions {
+    let settings = &app.settings.config.speech.fusion;
+    if !wanted.unwrap_or(settings.enabled) {
+        return DecodeOptions {
+            fusion: None,
+            ..options
+        };
+    }
+    let personal = match crate::vocab::personal_model(app).await {
+        Ok(path) => path,
+        Err(error) => {
+            tracing::warn!("recognising without fusion: the personal vocabulary model cannot be built: {error:#}");
+            return options;
+        }
+    };
+    let mut models = vec![personal];
+    match crate::vocab::base::installed(app) {
+        Ok(base) => models.extend(base),
+        Err(error) => tracing::warn!("fusing without the general-English base model: {error:#}"),
+    }
+    DecodeOptions {
+        beam_size: settings.beam_size.max(options.beam_size),
+        fusion: Some(Fusion {
+            models,
+            weight: 1.0 - settings.base_weight,
+            alpha: settings.alpha,
+            beta: settings.beta,
+            method: FusionMethod::Beam,
+        }),
+        ..options
     }
 }
 
