@@ -6,6 +6,8 @@
 //! cargo run -p sotto-ngram --release --example ngram -- prune model.arpa -o pruned.arpa --threshold 1e-7
 //! cargo run -p sotto-ngram --release --example ngram -- bench corpus.txt [--order 3] [--sentences 10000] [--model-sentences N] [--split sentences]
 //! cargo run -p sotto-ngram --release --example ngram -- speed model.arpa corpus.txt [--words 10000000]
+//! cargo run -p sotto-ngram --release --example ngram -- sphinx en-us.lm.bin [-o out.arpa] [--threshold T | --target N]
+//! cargo run -p sotto-ngram --release --example ngram -- perplexity model.arpa corpus.txt
 //! ```
 //!
 //! Corpora are text files, one sentence per line (or prose, with `--split sentences`). `bench`
@@ -13,14 +15,18 @@
 //! the first `--model-sentences` (default: all), and word-by-word
 //! scoring (nanoseconds per word), against a sorted-array variant of the same lookups. Times
 //! are this thread's CPU time where Linux reports it, so a busy machine inflates them less.
+//! `sphinx` reads a CMU Sphinx binary trie model (PocketSphinx's `en-us.lm.bin`), optionally
+//! prunes it (by entropy threshold, or to about `--target` n-grams by searching the threshold)
+//! and writes it as ARPA, timing each step. `perplexity` is over the corpus lines without
+//! unknown words. `score`, `prune`, `speed` and `perplexity` take either format.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sotto_ngram::{
-    estimate_text, prune_entropy, tokenize, EstimateConfig, LanguageModel, Mixture, Model, WordId,
-    MAX_ORDER,
+    estimate_text, prune_entropy, read_sphinx_trie_bytes, tokenize, EstimateConfig, LanguageModel,
+    Mixture, Model, WordId, MAX_ORDER,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -92,7 +98,9 @@ const USAGE: &str = "usage: ngram build CORPUS -o OUT [--order N] [--min-counts 
        ngram score MODEL TEXT...
        ngram prune MODEL -o OUT --threshold T
        ngram bench CORPUS [--order N] [--sentences N] [--model-sentences N] [--split sentences]
-       ngram speed MODEL CORPUS [--words N]";
+       ngram speed MODEL CORPUS [--words N]
+       ngram sphinx MODEL.lm.bin [-o OUT.arpa] [--threshold T | --target N]
+       ngram perplexity MODEL CORPUS";
 
 fn run(args: &[String]) -> Result<()> {
     let Some((command, rest)) = args.split_first() else {
@@ -105,6 +113,8 @@ fn run(args: &[String]) -> Result<()> {
         "prune" => prune(&options),
         "bench" => bench(&options),
         "speed" => speed(&options),
+        "sphinx" => sphinx(&options),
+        "perplexity" => perplexity(&options),
         _ => Err(USAGE.into()),
     }
 }
@@ -145,7 +155,7 @@ fn build(options: &Options) -> Result<()> {
 }
 
 fn score(options: &Options) -> Result<()> {
-    let model = Model::read_arpa_file(options.input()?)?;
+    let model = load(options.input()?)?;
     let vocabulary = model.vocabulary();
     for text in &options.positional[1..] {
         let mut state = model.begin_sentence();
@@ -171,7 +181,7 @@ fn score(options: &Options) -> Result<()> {
 }
 
 fn prune(options: &Options) -> Result<()> {
-    let model = Model::read_arpa_file(options.input()?)?;
+    let model = load(options.input()?)?;
     let threshold: f64 = options.number(&["threshold"], 1e-7)?;
     let started = Instant::now();
     let pruned = prune_entropy(&model, threshold);
@@ -186,6 +196,127 @@ fn prune(options: &Options) -> Result<()> {
         ms(elapsed)
     );
     Ok(())
+}
+
+/// An ARPA file (gzipped or not) or a Sphinx binary trie, told apart by the first bytes.
+fn load(path: &str) -> Result<Model> {
+    let bytes = std::fs::read(path)?;
+    if bytes.starts_with(b"Trie Language Model") {
+        Ok(read_sphinx_trie_bytes(&bytes).map_err(|e| format!("{path}: {e}"))?)
+    } else {
+        Ok(Model::read_arpa_file(path)?)
+    }
+}
+
+fn sphinx(options: &Options) -> Result<()> {
+    let input = options.input()?;
+    let bytes = std::fs::read(input)?;
+    let (model, elapsed) = timed(|| read_sphinx_trie_bytes(&bytes));
+    let model = model?;
+    describe(
+        &format!("read {input} ({:.1} MB)", bytes.len() as f64 / 1e6),
+        &model,
+        elapsed,
+    );
+    drop(bytes);
+
+    let threshold: Option<f64> = options.get(&["threshold"]).map(str::parse).transpose()?;
+    let target: Option<usize> = options.get(&["target"]).map(str::parse).transpose()?;
+    let model = match (threshold, target) {
+        (Some(threshold), _) => {
+            let (pruned, elapsed) = timed(|| prune_entropy(&model, threshold));
+            describe(&format!("pruned at {threshold:e}"), &pruned, elapsed);
+            pruned
+        }
+        (None, Some(target)) => prune_to(&model, target),
+        (None, None) => model,
+    };
+
+    if let Ok(output) = options.output() {
+        let (written, elapsed) = timed(|| model.write_arpa_file(&output));
+        written?;
+        let size = std::fs::metadata(&output)?.len();
+        println!(
+            "wrote {} ({:.1} MB) in {:.0} ms",
+            output.display(),
+            size as f64 / 1e6,
+            ms(elapsed)
+        );
+        let (again, elapsed) = timed(|| Model::read_arpa_file(&output));
+        let again = again?;
+        describe("read that ARPA file back", &again, elapsed);
+        if again.counts() != model.counts() {
+            return Err("the ARPA file read back with other counts".into());
+        }
+    }
+    Ok(())
+}
+
+/// Prunes by entropy to about `target` n-grams in all: bisects the threshold's logarithm
+/// (each try prunes the whole model) until within 5%.
+fn prune_to(model: &Model, target: usize) -> Model {
+    let (mut low, mut high) = (-12.0f64, -3.0f64);
+    let mut best: Option<(usize, Model)> = None;
+    for _ in 0..12 {
+        let exponent = (low + high) / 2.0;
+        let threshold = 10f64.powf(exponent);
+        let (pruned, elapsed) = timed(|| prune_entropy(model, threshold));
+        describe(&format!("pruned at {threshold:.3e}"), &pruned, elapsed);
+        let total: usize = pruned.counts().iter().sum();
+        let miss = total.abs_diff(target);
+        if best.as_ref().is_none_or(|(best_miss, _)| miss < *best_miss) {
+            best = Some((miss, pruned));
+        }
+        if miss * 20 <= target {
+            break;
+        }
+        // A higher threshold prunes more.
+        if total > target {
+            low = exponent;
+        } else {
+            high = exponent;
+        }
+    }
+    best.map_or_else(|| model.clone(), |(_, model)| model)
+}
+
+fn perplexity(options: &Options) -> Result<()> {
+    let model = load(options.input()?)?;
+    let corpus = std::fs::read_to_string(options.positional.get(1).ok_or("a corpus is required")?)?;
+    let vocabulary = model.vocabulary();
+    let (mut total, mut tokens, mut sentences, mut skipped) = (0.0f64, 0, 0, 0);
+    for line in corpus.lines() {
+        let words = tokenize(line);
+        if words.is_empty() {
+            continue;
+        }
+        let Some(ids) = words
+            .iter()
+            .map(|w| vocabulary.get(w))
+            .collect::<Option<Vec<_>>>()
+        else {
+            skipped += 1;
+            continue;
+        };
+        total += model.score_sentence(&ids);
+        tokens += ids.len() + 1;
+        sentences += 1;
+    }
+    println!(
+        "perplexity {:.1} over {sentences} sentences ({tokens} words with </s>); {skipped} with unknown words left out",
+        10f64.powf(-total / tokens.max(1) as f64)
+    );
+    Ok(())
+}
+
+fn describe(what: &str, model: &Model, elapsed: Duration) {
+    let counts = model.counts();
+    let total: usize = counts.iter().sum();
+    println!(
+        "{what}: {:.0} ms, n-grams {counts:?} ({total} in all), {:.1} MB of tables",
+        ms(elapsed),
+        model.heap_bytes() as f64 / 1e6
+    );
 }
 
 fn bench(options: &Options) -> Result<()> {
@@ -323,7 +454,7 @@ fn corpus_sentences(text: &str, prose: bool) -> Vec<String> {
 
 /// Scoring alone (for `perf stat`): the corpus, word by word, until `--words` words.
 fn speed(options: &Options) -> Result<()> {
-    let model = Model::read_arpa_file(options.input()?)?;
+    let model = load(options.input()?)?;
     let corpus = std::fs::read_to_string(options.positional.get(1).ok_or("a corpus is required")?)?;
     let target: usize = options.number(&["words"], 10_000_000)?;
     let vocabulary = model.vocabulary();

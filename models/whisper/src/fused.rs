@@ -107,33 +107,20 @@ pub fn beam_search(
     };
     let pieces = job.pieces;
     let piece = |id: i32| pieces.get(id).to_vec();
+    let prompt = &job.prompt;
+    let mut search = |model: &dyn Searchable| {
+        model.search(
+            &mut decoder,
+            prompt,
+            vocab,
+            &piece,
+            (alpha, beta),
+            job.settings,
+        )
+    };
     let found = match lm {
-        LoadedLm::Single(model) => {
-            let fuser = Fuser { model, alpha, beta };
-            beam::search(
-                &mut decoder,
-                &job.prompt,
-                vocab,
-                &piece,
-                &fuser,
-                job.settings,
-            )
-        }
-        LoadedLm::Mixed(mixture) => {
-            let fuser = Fuser {
-                model: &**mixture,
-                alpha,
-                beta,
-            };
-            beam::search(
-                &mut decoder,
-                &job.prompt,
-                vocab,
-                &piece,
-                &fuser,
-                job.settings,
-            )
-        }
+        LoadedLm::Single(model) => search(model),
+        LoadedLm::Mixed(mixture) => search(&**mixture),
     }?;
     tracing::debug!(evaluations = found.evaluations, "fused beam search");
     let bytes: Vec<u8> = found
@@ -147,6 +134,38 @@ pub fn beam_search(
         found.acoustic / found.tokens.len() as f32
     };
     Ok((String::from_utf8_lossy(&bytes).into_owned(), mean))
+}
+
+/// A loaded model the search can run with, whatever its type.
+trait Searchable {
+    fn search(
+        &self,
+        decoder: &mut dyn Decoder,
+        prompt: &[i32],
+        vocab: Vocab,
+        piece: &dyn Fn(i32) -> Vec<u8>,
+        weights: (f32, f32),
+        settings: Settings,
+    ) -> Result<beam::Found, String>;
+}
+
+impl<L: LanguageModel> Searchable for L {
+    fn search(
+        &self,
+        decoder: &mut dyn Decoder,
+        prompt: &[i32],
+        vocab: Vocab,
+        piece: &dyn Fn(i32) -> Vec<u8>,
+        (alpha, beta): (f32, f32),
+        settings: Settings,
+    ) -> Result<beam::Found, String> {
+        let fuser = Fuser {
+            model: self,
+            alpha,
+            beta,
+        };
+        beam::search(decoder, prompt, vocab, piece, &fuser, settings)
+    }
 }
 
 /// How many of a step's best tokens get the language model's score added by the callback
