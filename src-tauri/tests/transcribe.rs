@@ -136,6 +136,72 @@ fn a_faster_whisper_directory_can_be_imported_by_hand() {
     );
 }
 
+/// With fusion on, the names in the user's contacts come out right without being typed into
+/// `speech.vocabulary`: they reach Whisper's prompt (the glossary) and the personal model.
+#[test]
+fn fusion_spells_the_users_contacts() {
+    let f = Fixture::new();
+    let people = [
+        "Siobhan Murphy",
+        "Joaquin Alvarez",
+        "Padraig Walsh",
+        "Niamh Kelly",
+    ];
+    for person in people {
+        let file = f
+            .home()
+            .join("data/contacts")
+            .join(format!("{}.vcf", person.replace(' ', "-")));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(
+            file,
+            format!("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{person}\r\nEND:VCARD\r\n"),
+        )
+        .unwrap();
+    }
+    let requests = [
+        ("email Siobhan the notes from the meeting", "siobhan"),
+        ("send the report to Niamh and Padraig", "padraig"),
+        ("remind me to call Joaquin at noon", "joaquin"),
+        ("text Niamh that I am on my way", "niamh"),
+    ];
+    let mut files = Vec::new();
+    for (i, (text, _)) in requests.iter().enumerate() {
+        let file = f.file(&format!("contact{i}.wav"));
+        speak(text, &file, &["-r", "16000"]);
+        files.push(file.to_str().unwrap().to_string());
+    }
+    let run = |fusion: &str| {
+        let mut args = vec!["transcribe", "--json", "--fusion", fusion];
+        args.extend(files.iter().map(String::as_str));
+        let output = f.sotto(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let texts: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                words(v["text"].as_str().unwrap())
+            })
+            .collect();
+        let right = requests
+            .iter()
+            .zip(&texts)
+            .filter(|((_, name), text)| text.contains(name))
+            .count();
+        (right, texts)
+    };
+    let (plain, plain_texts) = run("off");
+    let (fused, fused_texts) = run("on");
+    assert!(
+        fused >= plain + 2,
+        "fused {fused}/4 names right ({fused_texts:?}), plain {plain}/4 ({plain_texts:?})"
+    );
+}
+
 /// Names Whisper has rarely seen come out right once they are in `speech.vocabulary`.
 #[test]
 fn the_configured_vocabulary_biases_recognition_toward_its_words() {

@@ -117,6 +117,10 @@ pub fn search<L: LanguageModel>(
                 });
             }
         }
+        if candidates.is_empty() {
+            // Every continuation closes a loop: what is live stops here, cut.
+            break;
+        }
         candidates.sort_by(|a, b| b.total.total_cmp(&a.total));
         live.clear();
         let best = candidates.first().map_or(f32::NEG_INFINITY, |c| c.total);
@@ -318,6 +322,46 @@ mod tests {
     fn without_the_model_the_acoustics_win_and_with_it_the_name_does() {
         assert_eq!(run(0.0), vec![0, 1, 2]);
         assert_eq!(run(0.5), vec![0, 3, 4]);
+    }
+
+    #[test]
+    fn a_decoder_that_can_only_repeat_itself_gives_what_it_had() {
+        // Ids: 0 " no", 1 " yes", 2 eot, 3 sot. After "no", only "no" again is possible.
+        let mut decoder = Table {
+            vocab: vec![" no", " yes", "<eot>", "<sot>"],
+            rules: vec![(
+                vec![],
+                vec![(0, 5.0), (1, f32::NEG_INFINITY), (2, f32::NEG_INFINITY)],
+            )],
+            buffer: Vec::new(),
+        };
+        let model: Model = estimate_text("no\n", &EstimateConfig::new(2))
+            .unwrap()
+            .model;
+        let fuser = Fuser {
+            model: &model,
+            alpha: 0.0,
+            beta: 0.0,
+        };
+        let names = decoder.vocab.clone();
+        let piece = move |id: i32| names[id as usize].as_bytes().to_vec();
+        let found = search(
+            &mut decoder,
+            &[3],
+            Vocab {
+                eot: 2,
+                space: None,
+            },
+            &piece,
+            &fuser,
+            Settings {
+                beam_size: 1,
+                max_tokens: 10,
+                prune: DEFAULT_PRUNE,
+            },
+        )
+        .unwrap();
+        assert_eq!(found.tokens, vec![0, 0, 0]);
     }
 
     #[test]

@@ -233,9 +233,12 @@ impl Engine {
         options: &DecodeOptions,
         fusion: &Fusion,
     ) -> Result<(String, f32), WorkerFailure> {
+        // The prompt is left out: whisper.cpp would decode it only to throw the token away,
+        // and the search decodes it again (measured: ~240 ms for a 130-token glossary).
         let encode_only = DecodeOptions {
             beam_size: 1,
             fusion: None,
+            initial_prompt: None,
             ..options.clone()
         };
         let mut params = params(self.threads, audio_ms, audio_ctx, language, &encode_only);

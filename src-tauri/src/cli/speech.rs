@@ -47,7 +47,9 @@ pub struct AsrRunArgs {
     /// Beam width; 1 decodes greedily.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub beam_size: u32,
-    /// Bias recognition with this vocabulary prompt text (as `transcribe --prompt`).
+    /// Bias recognition with this vocabulary prompt text (as `transcribe --prompt`) in the
+    /// `none` decoder; the others prompt with the names set's user's glossary, as recognition
+    /// does when fusion is on.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
     /// One JSON object per context and set instead of the table (for scripts and tests);
@@ -62,9 +64,11 @@ pub struct AsrRunArgs {
         value_name = "CONTEXT,..."
     )]
     pub contexts: Vec<ContextChoice>,
-    /// Which decoders to compare, in order: `none` (Whisper alone), `own` (Sotto's beam
-    /// search, no language model: the baseline for fusion's cost), `exact` (Sotto's beam search
-    /// with the language model), `bias` (Whisper's beam search, the model added to its logits).
+    /// Which decoders to compare, in order: `none` (Whisper alone), `glossary` (Whisper with
+    /// the user's names in its prompt), `own` (Sotto's beam search with the glossary, no
+    /// language model: the baseline for fusion's cost), `exact` (`own` with the language
+    /// model: what fusion is), `bias` (Whisper's beam search with the glossary, the language
+    /// model added to its logits).
     #[arg(
         long = "fusion",
         value_enum,
@@ -76,29 +80,24 @@ pub struct AsrRunArgs {
     /// Language models (ARPA) for fusion: the personal one, then optionally a base to mix
     /// with it. Default: the personal model of the names set's user (built from the tools'
     /// examples and that user's contacts, applications, notes and words), mixed with the
-    /// general-English base when it is installed.
+    /// general-English base when it is installed and --weight is below 1.
     #[arg(long = "lm", value_name = "ARPA")]
     pub lms: Vec<PathBuf>,
     /// The language model's weight (in natural-log units per word).
-    #[arg(long, default_value_t = DEFAULT_ALPHA)]
+    #[arg(long, default_value_t = sotto_config::FusionConfig::default().alpha)]
     pub alpha: f32,
     /// The bonus per word, against the model's pull towards fewer words.
-    #[arg(long, default_value_t = DEFAULT_BETA)]
+    #[arg(long, default_value_t = sotto_config::FusionConfig::default().beta)]
     pub beta: f32,
     /// The personal model's share when two models are mixed.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 1.0)]
     pub weight: f32,
 }
-
-/// Fusion weights tuned on the names set's tuning half (`--set names-tune`, beam 4, scaled
-/// context): alpha 0.15-0.6 by beta 0-2; higher alphas make Whisper say the model's words
-/// whether or not they were spoken.
-pub const DEFAULT_ALPHA: f32 = 0.3;
-pub const DEFAULT_BETA: f32 = 1.5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FusionChoice {
     None,
+    Glossary,
     Own,
     Exact,
     Bias,
@@ -108,16 +107,25 @@ impl FusionChoice {
     fn name(self) -> &'static str {
         match self {
             FusionChoice::None => "none",
+            FusionChoice::Glossary => "glossary",
             FusionChoice::Own => "own",
             FusionChoice::Exact => "exact",
             FusionChoice::Bias => "bias",
         }
     }
 
+    /// The prompt this decoder recognises with: the user's glossary, except plain Whisper's.
+    fn prompt(self, glossary: &Option<String>, args: &AsrRunArgs) -> Option<String> {
+        match self {
+            FusionChoice::None => args.prompt.clone(),
+            _ => glossary.clone(),
+        }
+    }
+
     /// The fusion request for this decoder; `own` is the exact search with zero weights.
     fn fusion(self, lms: &[PathBuf], args: &AsrRunArgs) -> Option<Fusion> {
         let (method, alpha, beta) = match self {
-            FusionChoice::None => return None,
+            FusionChoice::None | FusionChoice::Glossary => return None,
             FusionChoice::Own => (FusionMethod::Beam, 0.0, 0.0),
             FusionChoice::Exact => (FusionMethod::Beam, args.alpha, args.beta),
             FusionChoice::Bias => (FusionMethod::LogitBias, args.alpha, args.beta),
@@ -209,12 +217,23 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             }
         }
     }
-    let needs_lm = args.fusions.iter().any(|f| *f != FusionChoice::None);
-    let lms = if !needs_lm || !args.lms.is_empty() {
-        args.lms.clone()
+    let needs_lm = args
+        .fusions
+        .iter()
+        .any(|f| !matches!(f, FusionChoice::None | FusionChoice::Glossary));
+    let profile = crate::vocab::profile_models(
+        app,
+        &speech_sets::NAMES_PROFILE,
+        scratch.path(),
+        args.weight < 1.0,
+    )
+    .await?;
+    let lms = if args.lms.is_empty() {
+        profile.models
     } else {
-        crate::vocab::profile_models(app, &speech_sets::NAMES_PROFILE, scratch.path()).await?
+        args.lms.clone()
     };
+    let glossary = asr::vocabulary_prompt(profile.glossary.iter().map(String::as_str));
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -263,7 +282,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         );
         let options = DecodeOptions {
             language: Some(app.settings.config.speech.language.clone()),
-            initial_prompt: args.prompt.clone(),
+            initial_prompt: fusion.prompt(&glossary, &args),
             audio_context: context,
             beam_size: args.beam_size,
             fusion: fusion.fusion(&lms, &args),

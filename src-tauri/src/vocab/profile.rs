@@ -9,11 +9,24 @@ use anyhow::{Context, Result};
 use crate::app::App;
 use crate::speech_sets::Profile;
 
-use super::{build_at, corpus, Sources};
+use super::{build_at, corpus, glossary, Sources};
 
-/// Builds `profile`'s personal model in `dir` and returns the models to fuse: it, then the
-/// general-English base when one is installed.
-pub async fn profile_models(app: &App, profile: &Profile, dir: &Path) -> Result<Vec<PathBuf>> {
+/// The models and glossary of a made-up user.
+#[derive(Debug)]
+pub struct ProfileModels {
+    /// The personal model, then the general-English base when asked for and installed.
+    pub models: Vec<PathBuf>,
+    pub glossary: Vec<String>,
+}
+
+/// Builds `profile`'s personal model in `dir`, with the general-English base after it when
+/// `with_base` and it is installed, and the profile's glossary.
+pub async fn profile_models(
+    app: &App,
+    profile: &Profile,
+    dir: &Path,
+    with_base: bool,
+) -> Result<ProfileModels> {
     let toolbox = crate::plugins::toolbox(app)
         .await
         .context("cannot list the tools for the evaluation's personal model")?;
@@ -28,6 +41,11 @@ pub async fn profile_models(app: &App, profile: &Profile, dir: &Path) -> Result<
     let sentences = corpus(&sources);
     let built = build_at(&dir.join("profile-vocab"), &sentences, true)?;
     let mut models = vec![built.path];
-    models.extend(super::base::installed(app)?);
-    Ok(models)
+    if with_base {
+        models.extend(super::base::installed(app)?);
+    }
+    Ok(ProfileModels {
+        models,
+        glossary: glossary(&sources),
+    })
 }

@@ -107,3 +107,19 @@ fn the_hash_depends_on_every_sentence_and_their_order() {
     assert_ne!(a, corpus_hash(&sentences(&["a"])));
     assert_eq!(a.len(), 64);
 }
+
+#[test]
+fn the_glossary_puts_the_users_words_first_then_people_apps_and_notes() {
+    let sources = Sources {
+        custom: vec!["Kubernetes".into()],
+        contacts: vec!["Siobhan Murphy".into()],
+        apps: vec!["Inkscape".into()],
+        note_titles: vec!["grocery list".into()],
+        history: vec!["call Siobhan".into()],
+        ..Sources::default()
+    };
+    assert_eq!(
+        glossary(&sources),
+        ["Kubernetes", "Siobhan Murphy", "Inkscape", "grocery list"]
+    );
+}
