@@ -204,6 +204,7 @@
     language: "en",
     partials: true,
     keep_recordings: true,
+    name_fusion: false,
     keep_audio_days: 30,
     push_to_talk_key: "Ctrl+Alt+Space",
     toggle_key: "",

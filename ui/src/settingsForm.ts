@@ -66,6 +66,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
   const language = select("language");
   const partials = input("partials", "checkbox");
   const keepRecordings = input("keep-recordings", "checkbox");
+  const nameFusion = input("name-fusion", "checkbox");
   const keepDays = input("keep-days", "number");
   keepDays.min = "0";
   keepDays.step = "1";
@@ -101,6 +102,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
       field("Microphone", device, deviceUnsaved), micTest.element,
       field("Language you speak", language),
       check("Show words as they are heard", partials, "Partial transcripts while you speak"),
+      check("Favour my names and words (experimental)", nameFusion, "Contacts, apps, notes and your vocabulary come out right more often; recognition is slower and a little less accurate on other words"),
       check("Keep recordings", keepRecordings, "So you can play them back from the history"),
       field("Keep recordings for (days)", keepDays, h("span", { className: "meta", text: "0 keeps them forever" }))),
     h("fieldset", {}, h("legend", { text: "Hotkeys" }),
@@ -136,6 +138,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
     deviceUnsaved.hidden = true;
     partials.checked = p.partials;
     keepRecordings.checked = p.keep_recordings;
+    nameFusion.checked = p.name_fusion;
     keepDays.value = String(p.keep_audio_days);
     ptt.value = p.push_to_talk_key;
     toggle.value = p.toggle_key;
@@ -160,6 +163,7 @@ export function createSettingsForm(micTest: MicTest): SettingsForm {
       language: language.value,
       partials: partials.checked,
       keep_recordings: keepRecordings.checked,
+      name_fusion: nameFusion.checked,
       keep_audio_days: days,
       push_to_talk_key: ptt.value.trim(),
       toggle_key: toggle.value.trim(),

@@ -80,6 +80,7 @@ export function settingsView(overrides: Partial<SettingsView> = {}): SettingsVie
       language: "en",
       partials: true,
       keep_recordings: true,
+      name_fusion: false,
       keep_audio_days: 30,
       push_to_talk_key: "Ctrl+Alt+Space",
       toggle_key: "",

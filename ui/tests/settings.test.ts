@@ -94,6 +94,7 @@ describe("the preferences form", () => {
     change(input("partials"), false);
     change(input("keep-days"), "0");
     change(input("autostart"), true);
+    change(input("name-fusion"), true);
     change(select("planner-model"), "qwen-1.5b");
     input("toggle-key").dispatchEvent(new KeyboardEvent("keydown", { key: "t", code: "KeyT", ctrlKey: true, shiftKey: true, bubbles: true, cancelable: true }));
     save();
@@ -104,6 +105,7 @@ describe("the preferences form", () => {
         language: "de",
         partials: false,
         keep_recordings: true,
+        name_fusion: true,
         keep_audio_days: 0,
         push_to_talk_key: "Ctrl+Alt+Space",
         toggle_key: "Ctrl+Shift+T",

@@ -314,6 +314,7 @@ pub fn preferences(config: &Config) -> Preferences {
         language: config.speech.language.clone(),
         partials: config.speech.partials,
         keep_recordings: config.speech.keep_recordings,
+        name_fusion: config.speech.fusion.enabled,
         keep_audio_days: config.history.keep_audio_days,
         push_to_talk_key: config.desktop.push_to_talk_key.clone(),
         toggle_key: config.desktop.toggle_key.clone(),
@@ -333,6 +334,7 @@ pub fn updated_config(current: &Config, preferences: &Preferences) -> Result<Con
     config.speech.language = p.language.trim().to_ascii_lowercase();
     config.speech.partials = p.partials;
     config.speech.keep_recordings = p.keep_recordings;
+    config.speech.fusion.enabled = p.name_fusion;
     config.history.keep_audio_days = p.keep_audio_days;
     let push = crate::hotkeys::parse(&p.push_to_talk_key).map_err(anyhow::Error::msg)?;
     let toggle = crate::hotkeys::parse(&p.toggle_key).map_err(anyhow::Error::msg)?;
@@ -434,8 +436,10 @@ mod tests {
         p.language = "DE".into();
         p.toggle_key = "Super+Shift+L".into();
         p.autostart = true;
+        p.name_fusion = true;
         let updated = updated_config(&config, &p).unwrap();
         assert_eq!(updated.speech.input_device, "Headset");
+        assert!(updated.speech.fusion.enabled);
         assert_eq!(updated.speech.language, "de");
         assert!(updated.desktop.autostart);
         let back = preferences(&updated);

@@ -352,6 +352,9 @@ pub struct Preferences {
     pub partials: bool,
     /// Keep the audio of every utterance for playback.
     pub keep_recordings: bool,
+    /// Favour the user's own names and words in recognition (`speech.fusion.enabled`):
+    /// fewer errors on names, slower, and a few more errors on other speech.
+    pub name_fusion: bool,
     /// Days to keep recordings; 0 keeps them forever.
     pub keep_audio_days: u32,
     /// Hold to talk, release to send ("Ctrl+Alt+Space"); empty for none.

@@ -21,6 +21,11 @@ partials: boolean,
  */
 keep_recordings: boolean, 
 /**
+ * Favour the user's own names and words in recognition (`speech.fusion.enabled`):
+ * fewer errors on names, slower, and a few more errors on other speech.
+ */
+name_fusion: boolean, 
+/**
  * Days to keep recordings; 0 keeps them forever.
  */
 keep_audio_days: number, 
