@@ -136,6 +136,49 @@ fn a_faster_whisper_directory_can_be_imported_by_hand() {
     );
 }
 
+/// Each request's text spoken by espeak-ng into `<prefix><i>.wav`; the files' paths.
+fn spoken(f: &Fixture, prefix: &str, requests: &[(&str, &str)]) -> Vec<String> {
+    let mut files = Vec::new();
+    for (i, (text, _)) in requests.iter().enumerate() {
+        let file = f.file(&format!("{prefix}{i}.wav"));
+        speak(text, &file, &["-r", "16000"]);
+        files.push(file.to_str().unwrap().to_string());
+    }
+    files
+}
+
+/// `sotto transcribe --json` with `extra` arguments over `files`: how many transcripts
+/// contain their request's name, and the transcripts.
+fn names_right(
+    f: &Fixture,
+    extra: &[&str],
+    files: &[String],
+    requests: &[(&str, &str)],
+) -> (usize, Vec<String>) {
+    let mut args = vec!["transcribe", "--json"];
+    args.extend_from_slice(extra);
+    args.extend(files.iter().map(String::as_str));
+    let output = f.sotto(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let texts: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            words(v["text"].as_str().unwrap())
+        })
+        .collect();
+    let right = requests
+        .iter()
+        .zip(&texts)
+        .filter(|((_, name), text)| text.contains(name))
+        .count();
+    (right, texts)
+}
+
 /// With fusion on, the names in the user's contacts come out right without being typed into
 /// `speech.vocabulary`: they reach Whisper's prompt (the glossary) and the personal model.
 #[test]
@@ -165,35 +208,8 @@ fn fusion_spells_the_users_contacts() {
         ("remind me to call Joaquin at noon", "joaquin"),
         ("text Niamh that I am on my way", "niamh"),
     ];
-    let mut files = Vec::new();
-    for (i, (text, _)) in requests.iter().enumerate() {
-        let file = f.file(&format!("contact{i}.wav"));
-        speak(text, &file, &["-r", "16000"]);
-        files.push(file.to_str().unwrap().to_string());
-    }
-    let run = |fusion: &str| {
-        let mut args = vec!["transcribe", "--json", "--fusion", fusion];
-        args.extend(files.iter().map(String::as_str));
-        let output = f.sotto(&args);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let texts: Vec<String> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                words(v["text"].as_str().unwrap())
-            })
-            .collect();
-        let right = requests
-            .iter()
-            .zip(&texts)
-            .filter(|((_, name), text)| text.contains(name))
-            .count();
-        (right, texts)
-    };
+    let files = spoken(&f, "contact", &requests);
+    let run = |fusion: &str| names_right(&f, &["--fusion", fusion], &files, &requests);
     let (plain, plain_texts) = run("off");
     let (fused, fused_texts) = run("on");
     assert!(
@@ -212,35 +228,8 @@ fn the_configured_vocabulary_biases_recognition_toward_its_words() {
         ("remind me to call Joaquin at noon", "joaquin"),
         ("open the file in Inkscape", "inkscape"),
     ];
-    let mut files = Vec::new();
-    for (i, (text, _)) in requests.iter().enumerate() {
-        let file = f.file(&format!("name{i}.wav"));
-        speak(text, &file, &["-r", "16000"]);
-        files.push(file.to_str().unwrap().to_string());
-    }
-    let run = |f: &Fixture| {
-        let mut args = vec!["transcribe", "--json"];
-        args.extend(files.iter().map(String::as_str));
-        let output = f.sotto(&args);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let texts: Vec<String> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                words(v["text"].as_str().unwrap())
-            })
-            .collect();
-        let right = requests
-            .iter()
-            .zip(&texts)
-            .filter(|((_, name), text)| text.contains(name))
-            .count();
-        (right, texts)
-    };
+    let files = spoken(&f, "name", &requests);
+    let run = |f: &Fixture| names_right(f, &[], &files, &requests);
     let (plain, plain_texts) = run(&f);
     let config = f.home().join("config/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
