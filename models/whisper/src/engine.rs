@@ -134,8 +134,13 @@ impl Engine {
             let padded = decode::with_lead_in(&samples);
             let padded_ms = audio_ms + decode::LEAD_IN_MS;
             let audio_ctx = decode::scaled_audio_ctx(padded_ms);
-            let (mut text, mean_logprob) =
-                self.run(&padded, padded_ms, audio_ctx, language.as_deref(), options)?;
+            let (mut text, mean_logprob) = self.run(&Window {
+                samples: &padded,
+                audio_ms: padded_ms,
+                audio_ctx,
+                language: language.as_deref(),
+                options,
+            })?;
             if options.audio_context == AudioContext::Scaled {
                 if let Some(first) = decode::first_of_repeats(&text) {
                     tracing::info!(audio_ctx, %text, "scaled decode repeats itself; keeping the first saying");
@@ -156,13 +161,13 @@ impl Engine {
         let (text, mean_logprob, audio_ctx) = match kept {
             Some(scaled) => scaled,
             None => {
-                let (text, mean_logprob) = self.run(
-                    &samples,
+                let (text, mean_logprob) = self.run(&Window {
+                    samples: &samples,
                     audio_ms,
-                    decode::FULL_AUDIO_CTX,
-                    language.as_deref(),
+                    audio_ctx: decode::FULL_AUDIO_CTX,
+                    language: language.as_deref(),
                     options,
-                )?;
+                })?;
                 (text, mean_logprob, decode::FULL_AUDIO_CTX)
             }
         };
@@ -178,30 +183,14 @@ impl Engine {
         })
     }
 
-    fn run(
-        &mut self,
-        samples: &[f32],
-        audio_ms: u64,
-        audio_ctx: u32,
-        language: Option<&str>,
-        options: &DecodeOptions,
-    ) -> Result<(String, f32), WorkerFailure> {
-        let Some(fusion) = &options.fusion else {
-            return self.run_whisper(samples, audio_ms, audio_ctx, language, options, None);
+    fn run(&mut self, window: &Window<'_>) -> Result<(String, f32), WorkerFailure> {
+        let Some(fusion) = &window.options.fusion else {
+            return self.run_whisper(window, None);
         };
         self.load_lm(fusion)?;
         match fusion.method {
-            FusionMethod::LogitBias => self.run_whisper(
-                samples,
-                audio_ms,
-                audio_ctx,
-                language,
-                options,
-                Some(fusion),
-            ),
-            FusionMethod::Beam => {
-                self.run_beam(samples, audio_ms, audio_ctx, language, options, fusion)
-            }
+            FusionMethod::LogitBias => self.run_whisper(window, Some(fusion)),
+            FusionMethod::Beam => self.run_beam(window, fusion),
         }
     }
 
@@ -226,13 +215,10 @@ impl Engine {
     /// decodes one token, which is thrown away), then the search drives its decoder.
     fn run_beam(
         &mut self,
-        samples: &[f32],
-        audio_ms: u64,
-        audio_ctx: u32,
-        language: Option<&str>,
-        options: &DecodeOptions,
+        window: &Window<'_>,
         fusion: &Fusion,
     ) -> Result<(String, f32), WorkerFailure> {
+        let options = window.options;
         // The prompt is left out: whisper.cpp would decode it only to throw the token away,
         // and the search decodes it again (measured: ~240 ms for a 130-token glossary).
         let encode_only = DecodeOptions {
@@ -241,11 +227,15 @@ impl Engine {
             initial_prompt: None,
             ..options.clone()
         };
-        let mut params = params(self.threads, audio_ms, audio_ctx, language, &encode_only);
+        let encode = Window {
+            options: &encode_only,
+            ..*window
+        };
+        let mut params = params(self.threads, &encode);
         params.set_max_tokens(1);
         params.set_temperature_inc(0.0);
         self.state
-            .full(params, samples)
+            .full(params, window.samples)
             .map_err(|e| failure(ErrorKind::Engine, format!("encoding failed: {e}")))?;
         let mut prompt = Vec::new();
         if let Some(text) = options.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
@@ -281,7 +271,7 @@ impl Engine {
             prompt,
             settings: Settings {
                 beam_size: options.beam_size.clamp(1, 8) as usize,
-                max_tokens: decode::max_tokens(audio_ms) as usize,
+                max_tokens: decode::max_tokens(window.audio_ms) as usize,
                 prune: beam::DEFAULT_PRUNE,
             },
         };
@@ -290,14 +280,26 @@ impl Engine {
     }
 }
 
-/// whisper.cpp's parameters for one decode of `audio_ms` of audio.
-fn params<'a>(
-    threads: i32,
+/// One decode's input: the audio, the encoder window it is decoded in, and how.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    samples: &'a [f32],
     audio_ms: u64,
+    /// The encoder's context in frames ([`decode::FULL_AUDIO_CTX`] is Whisper's 30 s).
     audio_ctx: u32,
     language: Option<&'a str>,
     options: &'a DecodeOptions,
-) -> FullParams<'a, 'a> {
+}
+
+/// whisper.cpp's parameters for one decode of `window`.
+fn params<'a>(threads: i32, window: &Window<'a>) -> FullParams<'a, 'a> {
+    let &Window {
+        audio_ms,
+        audio_ctx,
+        language,
+        options,
+        ..
+    } = window;
     let strategy = if options.beam_size > 1 {
         SamplingStrategy::BeamSearch {
             beam_size: options.beam_size.min(8) as i32,
@@ -332,14 +334,11 @@ impl Engine {
     /// to the logits when `fusion` is given.
     fn run_whisper(
         &mut self,
-        samples: &[f32],
-        audio_ms: u64,
-        audio_ctx: u32,
-        language: Option<&str>,
-        options: &DecodeOptions,
+        window: &Window<'_>,
         fusion: Option<&Fusion>,
     ) -> Result<(String, f32), WorkerFailure> {
-        let params = params(self.threads, audio_ms, audio_ctx, language, options);
+        let params = params(self.threads, window);
+        let samples = window.samples;
         let decoded = match (fusion, self.lm.as_ref()) {
             (Some(fusion), Some((_, lm))) => fused::full_with_logit_bias(
                 &mut self.state,

@@ -214,31 +214,32 @@ pub fn full_with_logit_bias(
     pieces: &Pieces,
     eot: i32,
 ) -> Result<(), WhisperError> {
-    let (alpha, beta) = weights;
     match lm {
         LoadedLm::Single(model) => {
-            let bias = LogitBias {
-                fuser: Fuser { model, alpha, beta },
-                pieces,
-                eot,
-            };
-            full_with_filter(state, params, samples, &|tokens, logits| {
-                bias.apply(tokens, logits)
-            })
+            full_biased_by(state, params, samples, model, weights, pieces, eot)
         }
         LoadedLm::Mixed(mixture) => {
-            let bias = LogitBias {
-                fuser: Fuser {
-                    model: &**mixture,
-                    alpha,
-                    beta,
-                },
-                pieces,
-                eot,
-            };
-            full_with_filter(state, params, samples, &|tokens, logits| {
-                bias.apply(tokens, logits)
-            })
+            full_biased_by(state, params, samples, &**mixture, weights, pieces, eot)
         }
     }
+}
+
+/// [`full_with_logit_bias`] for one type of model.
+fn full_biased_by<L: LanguageModel>(
+    state: &mut WhisperState,
+    params: FullParams<'_, '_>,
+    samples: &[f32],
+    model: &L,
+    (alpha, beta): (f32, f32),
+    pieces: &Pieces,
+    eot: i32,
+) -> Result<(), WhisperError> {
+    let bias = LogitBias {
+        fuser: Fuser { model, alpha, beta },
+        pieces,
+        eot,
+    };
+    full_with_filter(state, params, samples, &|tokens, logits| {
+        bias.apply(tokens, logits)
+    })
 }
