@@ -221,19 +221,21 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         .fusions
         .iter()
         .any(|f| !matches!(f, FusionChoice::None | FusionChoice::Glossary));
-    let profile = crate::vocab::profile_models(
-        app,
-        &speech_sets::NAMES_PROFILE,
-        scratch.path(),
-        args.weight < 1.0,
-    )
-    .await?;
-    let lms = if args.lms.is_empty() {
-        profile.models
+    // The made-up user's glossary and model, built only for decoders that use them.
+    let profile = if args.fusions.iter().any(|f| *f != FusionChoice::None) {
+        let dir = scratch.path();
+        let with_base = args.weight < 1.0;
+        Some(crate::vocab::profile_models(app, &speech_sets::NAMES_PROFILE, dir, with_base).await?)
     } else {
-        args.lms.clone()
+        None
     };
-    let glossary = asr::vocabulary_prompt(profile.glossary.iter().map(String::as_str));
+    let glossary = profile
+        .as_ref()
+        .and_then(|p| asr::vocabulary_prompt(p.glossary.iter().map(String::as_str)));
+    let lms = match profile {
+        Some(profile) if args.lms.is_empty() => profile.models,
+        _ => args.lms.clone(),
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
