@@ -15,6 +15,7 @@ mod decode;
 mod engine;
 mod fused;
 mod fusion;
+mod names;
 
 use engine::Engine;
 

@@ -122,6 +122,10 @@ fn bad_configs_are_rejected_with_the_file_and_the_reason() {
             "[speech.fusion]\nbase_weight = 1.5\n",
             "speech.fusion.base_weight must be between 0 and 1",
         ),
+        (
+            "[speech.fusion]\nname_match = -0.1\n",
+            "speech.fusion.name_match must be between 0 and 1",
+        ),
         ("[speech.fusion]\nalfa = 1\n", "unknown field `alfa`"),
         ("this is not toml", "/x/config.toml"),
     ];

@@ -68,7 +68,8 @@ pub struct AsrRunArgs {
     /// the user's names in its prompt), `own` (Sotto's beam search with the glossary, no
     /// language model: the baseline for fusion's cost), `exact` (`own` with the language
     /// model: what fusion is), `bias` (Whisper's beam search with the glossary, the language
-    /// model added to its logits).
+    /// model added to its logits), `gated` (Whisper alone, then `exact` with just the names
+    /// its transcript sounds like, only when there are some: what `--fusion on` runs).
     #[arg(
         long = "fusion",
         value_enum,
@@ -92,6 +93,9 @@ pub struct AsrRunArgs {
     /// The personal model's share when two models are mixed.
     #[arg(long, default_value_t = 1.0)]
     pub weight: f32,
+    /// How alike a transcript's words and a name must sound for `gated` to fuse (0-1).
+    #[arg(long, default_value_t = sotto_config::FusionConfig::default().name_match)]
+    pub name_match: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +105,7 @@ pub enum FusionChoice {
     Own,
     Exact,
     Bias,
+    Gated,
 }
 
 impl FusionChoice {
@@ -111,23 +116,27 @@ impl FusionChoice {
             FusionChoice::Own => "own",
             FusionChoice::Exact => "exact",
             FusionChoice::Bias => "bias",
+            FusionChoice::Gated => "gated",
         }
     }
 
-    /// The prompt this decoder recognises with: the user's glossary, except plain Whisper's.
+    /// The prompt this decoder recognises with: the user's glossary, except plain Whisper's
+    /// (and gated fusion's first pass, which is plain Whisper).
     fn prompt(self, glossary: &Option<String>, args: &AsrRunArgs) -> Option<String> {
         match self {
-            FusionChoice::None => args.prompt.clone(),
+            FusionChoice::None | FusionChoice::Gated => args.prompt.clone(),
             _ => glossary.clone(),
         }
     }
 
     /// The fusion request for this decoder; `own` is the exact search with zero weights.
-    fn fusion(self, lms: &[PathBuf], args: &AsrRunArgs) -> Option<Fusion> {
+    fn fusion(self, lms: &[PathBuf], names: &[String], args: &AsrRunArgs) -> Option<Fusion> {
         let (method, alpha, beta) = match self {
             FusionChoice::None | FusionChoice::Glossary => return None,
             FusionChoice::Own => (FusionMethod::Beam, 0.0, 0.0),
-            FusionChoice::Exact => (FusionMethod::Beam, args.alpha, args.beta),
+            FusionChoice::Exact | FusionChoice::Gated => {
+                (FusionMethod::Beam, args.alpha, args.beta)
+            }
             FusionChoice::Bias => (FusionMethod::LogitBias, args.alpha, args.beta),
         };
         Some(Fusion {
@@ -136,6 +145,12 @@ impl FusionChoice {
             alpha,
             beta,
             method,
+            names: if self == FusionChoice::Gated {
+                names.to_vec()
+            } else {
+                Vec::new()
+            },
+            name_match: args.name_match,
         })
     }
 }
@@ -232,6 +247,10 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     let glossary = profile
         .as_ref()
         .and_then(|p| asr::vocabulary_prompt(p.glossary.iter().map(String::as_str)));
+    let names = profile
+        .as_ref()
+        .map(|p| p.names.clone())
+        .unwrap_or_default();
     let lms = match profile {
         Some(profile) if args.lms.is_empty() => profile.models,
         _ => args.lms.clone(),
@@ -287,7 +306,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             initial_prompt: fusion.prompt(&glossary, &args),
             audio_context: context,
             beam_size: args.beam_size,
-            fusion: fusion.fusion(&lms, &args),
+            fusion: fusion.fusion(&lms, &names, &args),
         };
         // Warm up: start the worker and load the model outside the measurement.
         if let Some(first) = sets.first().and_then(|(_, clips)| clips.first()) {

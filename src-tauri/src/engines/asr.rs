@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use sotto_models::{InstallState, Task};
 use sotto_protocol::asr::{
-    AsrRequest, AsrResponse, AudioContext, DecodeOptions, Fusion, FusionMethod, Pcm, SpeechSegment,
-    Transcript,
+    glossary_prompt, AsrRequest, AsrResponse, AudioContext, DecodeOptions, Fusion, FusionMethod,
+    Pcm, SpeechSegment, Transcript,
 };
 use sotto_protocol::client::{Supervisor, WorkerSpec};
 
@@ -123,8 +123,9 @@ pub async fn live_options(app: &App) -> DecodeOptions {
 /// `options` with the configured fusion when it is on (or when `wanted` says so, whatever the
 /// setting): the personal vocabulary model (rebuilt first if its sources changed), mixed
 /// with the general-English base when `base_weight` asks for it, in the configured beam, and
-/// the user's names in Whisper's prompt. A model that cannot be built is a warning:
-/// recognition goes on without fusion.
+/// the user's names in Whisper's prompt. Gated (`name_match` above 0): the worker fuses only
+/// utterances whose plain transcript sounds like some of the names, prompting with just
+/// those. A model that cannot be built is a warning: recognition goes on without fusion.
 pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>) -> DecodeOptions {
     let settings = &app.settings.config.speech.fusion;
     if !wanted.unwrap_or(settings.enabled) {
@@ -149,46 +150,34 @@ pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>
             }
         }
     }
+    let gated = settings.name_match > 0.0;
+    let initial_prompt = if gated {
+        // Whisper's first pass decodes as it would without fusion.
+        options.initial_prompt.clone()
+    } else {
+        // The glossary starts with `speech.vocabulary`, the unfused prompt.
+        vocabulary_prompt(personal.glossary.iter().map(String::as_str))
+    };
     DecodeOptions {
         beam_size: settings.beam_size.max(options.beam_size),
-        // The glossary starts with `speech.vocabulary`, the unfused prompt.
-        initial_prompt: vocabulary_prompt(personal.glossary.iter().map(String::as_str)),
+        initial_prompt,
         fusion: Some(Fusion {
             models,
             weight: 1.0 - settings.base_weight,
             alpha: settings.alpha,
             beta: settings.beta,
             method: FusionMethod::Beam,
+            names: if gated { personal.names } else { Vec::new() },
+            name_match: settings.name_match,
         }),
         ..options
     }
 }
 
-/// Whisper's prompt for the words recognition should favour, or `None` for an empty list.
-///
-/// Whisper continues the style and spelling of the text before the audio, so a glossary line
-/// makes rare names come out as written ("Siobhan", not "Shiv on"). The prompt shares the
-/// decoder's 448-token context with the transcript: it is capped at about 150 tokens. Each
-/// prompt token costs the decoder about 1.2 ms here (whisper.cpp computes the vocabulary's
-/// logits for every token of a batch, not only the last).
+/// Whisper's prompt for the words recognition should favour, or `None` for an empty list
+/// (see [`glossary_prompt`], which the speech worker also uses for fusion).
 pub fn vocabulary_prompt<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    const MAX_CHARS: usize = 600;
-    let mut seen = std::collections::HashSet::new();
-    let mut prompt = String::from("Glossary:");
-    let mut any = false;
-    for word in words {
-        let word = word.trim();
-        if word.is_empty() || !seen.insert(word.to_lowercase()) {
-            continue;
-        }
-        if prompt.len() + word.len() + 3 > MAX_CHARS {
-            break;
-        }
-        prompt.push_str(if any { ", " } else { " " });
-        prompt.push_str(word);
-        any = true;
-    }
-    any.then(|| prompt + ".")
+    glossary_prompt(words)
 }
 
 /// A supervised `sotto-asr` with one model loaded.

@@ -143,6 +143,7 @@ pub async fn personal_model(app: &App) -> Result<Personal> {
     Ok(Personal {
         model: built.path,
         glossary: glossary(&sources),
+        names: spoken_names(&sources),
     })
 }
 
@@ -161,6 +162,8 @@ pub struct Personal {
     pub model: PathBuf,
     /// Names to spell out in Whisper's prompt, most wanted first (see [`glossary`]).
     pub glossary: Vec<String>,
+    /// The names gated fusion listens for (see [`spoken_names`]).
+    pub names: Vec<String>,
 }
 
 /// The user's words that Whisper should see spelled before it hears them, most wanted first:
@@ -178,6 +181,22 @@ pub fn glossary(sources: &Sources) -> Vec<String> {
         .chain(&sources.note_titles)
         .cloned()
         .collect()
+}
+
+/// The names a transcript may have misheard, for gated fusion: the [`glossary`], then each
+/// word of the contacts' names, since people are called by their first name alone ("call
+/// Xavier") and written by their surname.
+pub fn spoken_names(sources: &Sources) -> Vec<String> {
+    let mut names = glossary(sources);
+    for contact in &sources.contacts {
+        let words: Vec<&str> = contact.split_whitespace().collect();
+        if words.len() > 1 {
+            names.extend(words.iter().map(|w| w.to_string()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|name| seen.insert(name.to_lowercase()));
+    names
 }
 
 /// Builds `dir/personal.arpa` from `sentences` unless `dir/personal.sha256` says it already

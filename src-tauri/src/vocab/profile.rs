@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::app::App;
 use crate::speech_sets::Profile;
 
-use super::{build_at, corpus, glossary, Sources};
+use super::{build_at, corpus, glossary, spoken_names, Sources};
 
 /// The models and glossary of a made-up user.
 #[derive(Debug)]
@@ -17,6 +17,8 @@ pub struct ProfileModels {
     /// The personal model, then the general-English base when asked for and installed.
     pub models: Vec<PathBuf>,
     pub glossary: Vec<String>,
+    /// What gated fusion listens for ([`spoken_names`]).
+    pub names: Vec<String>,
 }
 
 /// Builds `profile`'s personal model in `dir`, with the general-English base after it when
@@ -47,5 +49,6 @@ pub async fn profile_models(
     Ok(ProfileModels {
         models,
         glossary: glossary(&sources),
+        names: spoken_names(&sources),
     })
 }

@@ -123,3 +123,25 @@ fn the_glossary_puts_the_users_words_first_then_people_apps_and_notes() {
         ["Kubernetes", "Siobhan Murphy", "Inkscape", "grocery list"]
     );
 }
+
+#[test]
+fn gated_fusion_listens_for_the_glossary_and_each_word_of_a_contacts_name() {
+    let sources = Sources {
+        custom: vec!["Kubernetes".into(), "siobhan".into()],
+        contacts: vec!["Siobhan Murphy".into(), "Cher".into()],
+        apps: vec!["LibreOffice Writer".into()],
+        ..Sources::default()
+    };
+    // App names and phrases stay whole; "siobhan" was already there (case aside).
+    assert_eq!(
+        spoken_names(&sources),
+        [
+            "Kubernetes",
+            "siobhan",
+            "Siobhan Murphy",
+            "Cher",
+            "LibreOffice Writer",
+            "Murphy"
+        ]
+    );
+}
