@@ -285,12 +285,13 @@ impl PlanNudges {
 /// prompt, so they cost ~35 tokens of prompt evaluation each, ~90 tokens/s here).
 ///
 /// Measured with the multi-step examples below all in the cached prompt (0.5B model, 2
-/// cores): on the development set, 3 gave 69.6% success at a first-step p50 of 1592 ms and
-/// none 69.0% at 736 ms (70.8% with a join nudge of +2). Held out, though, none lost 13
-/// points on single calls (73.2% -> 59.8%; 58.9% overall against 62.9% with 3): the examples
-/// of the tool in question are what teach its argument formats. Accuracy is the further
-/// target, so the examples stay; `--retrieved-examples 0` is the fast setting.
-pub const DEFAULT_RETRIEVED_EXAMPLES: usize = 3;
+/// cores, release build): on the development set, 3 gave 69.6% success at a first-step p50
+/// of 1592 ms, 1 gave 70.8% at 1240 ms, none 69.0% at 736 ms. Held out, none lost 13 points
+/// on single calls (73.2% -> 59.8%; 58.9% overall against 62.3-62.9% with 3): the example of
+/// the tool in question is what teaches its argument formats. One example kept that (held
+/// out 64.2%, single calls 71.1%) at a quarter less time than three, so one it is;
+/// `--retrieved-examples 0` is the fast setting.
+pub const DEFAULT_RETRIEVED_EXAMPLES: usize = 1;
 
 /// Plans for requests that need several steps, written for the built-in tools: parallel,
 /// dependent (`$N`), and nothing to do. Every one is in every prompt, where the worker's

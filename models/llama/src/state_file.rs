@@ -18,8 +18,10 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 
-/// Bumped when the sidecar's meaning changes.
-const FORMAT: u32 = 1;
+/// Bumped when the sidecar's meaning changes, or the layout of the cache it describes: 2 is
+/// the KV cache without flash attention (whose values llama.cpp stores transposed), which a
+/// state saved with it (format 1) must not be loaded into.
+const FORMAT: u32 = 2;
 
 /// llama.cpp's `LLAMA_SESSION_MAGIC` ("ggsn"), the state file's first four bytes.
 const LLAMA_SESSION_MAGIC: u32 = 0x6767_736e;

@@ -39,7 +39,7 @@ pub struct PlannerArgs {
     /// Offer the planner only the K tools retrieval ranks highest (0: all tools).
     #[arg(long, value_name = "K")]
     pub top_k: Option<usize>,
-    /// Put the N worked examples most like the request right before it (default 3; 0: only
+    /// Put the N worked examples most like the request right before it (default 1; 0: only
     /// the fixed examples every prompt has, which the worker keeps cached: about half the
     /// time to the first step).
     #[arg(long, value_name = "N")]
