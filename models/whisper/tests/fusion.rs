@@ -28,25 +28,27 @@ async fn loaded_worker() -> AsrWorker {
     }
 }
 
+/// The user's applications and note titles.
+const APPS: &[&str] = &[
+    "GIMP",
+    "Thunderbird",
+    "Inkscape",
+    "Audacity",
+    "Krita",
+    "Zotero",
+];
+const NOTES: &[&str] = &["grocery list", "quarterly roadmap", "kitchen renovation"];
+
 /// A user's vocabulary as the app would gather it: names alone and in the tools' phrasings.
 fn personal_model(dir: &Path) -> PathBuf {
-    let apps = [
-        "GIMP",
-        "Thunderbird",
-        "Inkscape",
-        "Audacity",
-        "Krita",
-        "Zotero",
-    ];
-    let notes = ["grocery list", "quarterly roadmap", "kitchen renovation"];
     let mut corpus = String::new();
-    for app in apps {
+    for app in APPS {
         for phrase in ["open", "start", "launch", "close"] {
             corpus.push_str(&format!("{phrase} {app}\n"));
         }
         corpus.push_str(&format!("{app}\n"));
     }
-    for note in notes {
+    for note in NOTES {
         for phrase in [
             "read my note called",
             "open the note called",
@@ -196,17 +198,7 @@ fn gated(models: Vec<PathBuf>, names: &[&str]) -> Fusion {
 async fn gated_fusion_leaves_speech_without_names_to_whisper_and_repairs_names() {
     let dir = tempfile::tempdir().unwrap();
     let lm = personal_model(dir.path());
-    let names = [
-        "GIMP",
-        "Thunderbird",
-        "Inkscape",
-        "Audacity",
-        "Krita",
-        "Zotero",
-        "grocery list",
-        "quarterly roadmap",
-        "kitchen renovation",
-    ];
+    let names: Vec<&str> = APPS.iter().chain(NOTES).copied().collect();
     let mut worker = loaded_worker().await;
     // Nothing here sounds like a name: the transcript is Whisper's own, word for word.
     for (text, voice) in [
