@@ -188,3 +188,22 @@ pub struct SpeechSegment {
     pub start_ms: u64,
     pub end_ms: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::glossary_prompt;
+
+    #[test]
+    fn the_glossary_lists_each_word_once_within_budget() {
+        assert_eq!(glossary_prompt([]), None);
+        assert_eq!(glossary_prompt([" ", ""]), None);
+        assert_eq!(
+            glossary_prompt(["Siobhan", "Inkscape", "siobhan", " Joaquin "]).as_deref(),
+            Some("Glossary: Siobhan, Inkscape, Joaquin.")
+        );
+        let many: Vec<String> = (0..500).map(|i| format!("Name{i}")).collect();
+        let prompt = glossary_prompt(many.iter().map(String::as_str)).unwrap();
+        assert!(prompt.len() <= 601, "{}", prompt.len());
+        assert!(prompt.ends_with('.'));
+    }
+}

@@ -200,8 +200,8 @@ impl Engine {
     }
 
     /// Gated fusion: Whisper alone first; then, only if its transcript sounds like some of the
-    /// user's names, the fused search with just those names as the prompt, on the audio
-    /// Whisper has already encoded.
+    /// user's names, the fused search with those names first in the glossary prompt, on the
+    /// audio Whisper has already encoded.
     fn run_gated(
         &mut self,
         window: &Window<'_>,

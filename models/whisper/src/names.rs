@@ -18,11 +18,12 @@ const MIN_CODE: usize = 3;
 /// is not suspected: there is nothing to repair.
 pub fn suspected<'a>(names: &'a [String], transcript: &str, min_similarity: f32) -> Vec<&'a str> {
     let encoder = Metaphone::new(None);
-    let words = words(transcript);
-    let codes: Vec<String> = words.iter().map(|w| encoder.encode(w)).collect();
+    let heard = words(transcript);
+    let codes: Vec<String> = heard.iter().map(|w| encoder.encode(w)).collect();
     let mut found = Vec::new();
     for name in names {
-        let name_words = words_of(name);
+        // Split as the transcript is, so "Tadhg O'Sullivan" compares with "tadhg o'sullivan".
+        let name_words = words(name);
         if name_words.is_empty() {
             continue;
         }
@@ -31,11 +32,11 @@ pub fn suspected<'a>(names: &'a [String], transcript: &str, min_similarity: f32)
             continue;
         }
         let n = name_words.len();
-        if words.windows(n).any(|run| run == name_words.as_slice()) {
+        if heard.windows(n).any(|run| run == name_words.as_slice()) {
             continue;
         }
         let best = (n.saturating_sub(1).max(1)..=n + 1)
-            .flat_map(|len| words.windows(len).zip(codes.windows(len)))
+            .flat_map(|len| heard.windows(len).zip(codes.windows(len)))
             .map(|(run, run_codes)| {
                 // The run's words said together: one code for the whole run, as for the name.
                 let joined = if run.len() == 1 {
@@ -68,12 +69,6 @@ fn words(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
-}
-
-/// A name's words as [`words`] splits a transcript, so "Tadhg O'Sullivan" compares with the
-/// transcript's "tadhg o'sullivan".
-fn words_of(name: &str) -> Vec<String> {
-    words(name)
 }
 
 /// How alike two codes are: twice their longest common subsequence over their total length

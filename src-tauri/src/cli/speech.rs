@@ -68,8 +68,9 @@ pub struct AsrRunArgs {
     /// the user's names in its prompt), `own` (Sotto's beam search with the glossary, no
     /// language model: the baseline for fusion's cost), `exact` (`own` with the language
     /// model: what fusion is), `bias` (Whisper's beam search with the glossary, the language
-    /// model added to its logits), `gated` (Whisper alone, then `exact` with just the names
-    /// its transcript sounds like, only when there are some: what `--fusion on` runs).
+    /// model added to its logits), `gated` (Whisper alone, then `exact` with the names its
+    /// transcript sounds like first in the glossary, only when there are some: what `--fusion
+    /// on` runs).
     #[arg(
         long = "fusion",
         value_enum,
@@ -246,7 +247,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     };
     let glossary = profile
         .as_ref()
-        .and_then(|p| asr::vocabulary_prompt(p.glossary.iter().map(String::as_str)));
+        .and_then(|p| sotto_protocol::asr::glossary_prompt(p.glossary.iter().map(String::as_str)));
     let names = profile
         .as_ref()
         .map(|p| p.names.clone())

@@ -73,7 +73,7 @@ pub async fn run(app: &App, args: TranscribeArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| app.settings.config.speech.language.clone()),
         ),
         initial_prompt: args.prompt.clone().or_else(|| {
-            asr::vocabulary_prompt(
+            sotto_protocol::asr::glossary_prompt(
                 app.settings
                     .config
                     .speech

@@ -112,7 +112,7 @@ pub async fn live_options(app: &App) -> DecodeOptions {
     let speech = &app.settings.config.speech;
     let options = DecodeOptions {
         language: Some(speech.language.clone()),
-        initial_prompt: vocabulary_prompt(speech.vocabulary.iter().map(String::as_str)),
+        initial_prompt: glossary_prompt(speech.vocabulary.iter().map(String::as_str)),
         audio_context: AudioContext::Scaled,
         beam_size: 1,
         fusion: None,
@@ -124,8 +124,8 @@ pub async fn live_options(app: &App) -> DecodeOptions {
 /// setting): the personal vocabulary model (rebuilt first if its sources changed), mixed
 /// with the general-English base when `base_weight` asks for it, in the configured beam, and
 /// the user's names in Whisper's prompt. Gated (`name_match` above 0): the worker fuses only
-/// utterances whose plain transcript sounds like some of the names, prompting with just
-/// those. A model that cannot be built is a warning: recognition goes on without fusion.
+/// utterances whose plain transcript sounds like some of the names, prompting with those
+/// first. A model that cannot be built is a warning: recognition goes on without fusion.
 pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>) -> DecodeOptions {
     let settings = &app.settings.config.speech.fusion;
     if !wanted.unwrap_or(settings.enabled) {
@@ -156,7 +156,7 @@ pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>
         options.initial_prompt.clone()
     } else {
         // The glossary starts with `speech.vocabulary`, the unfused prompt.
-        vocabulary_prompt(personal.glossary.iter().map(String::as_str))
+        glossary_prompt(personal.glossary.iter().map(String::as_str))
     };
     DecodeOptions {
         beam_size: settings.beam_size.max(options.beam_size),
@@ -172,12 +172,6 @@ pub async fn with_fusion(app: &App, options: DecodeOptions, wanted: Option<bool>
         }),
         ..options
     }
-}
-
-/// Whisper's prompt for the words recognition should favour, or `None` for an empty list
-/// (see [`glossary_prompt`], which the speech worker also uses for fusion).
-pub fn vocabulary_prompt<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    glossary_prompt(words)
 }
 
 /// A supervised `sotto-asr` with one model loaded.
@@ -277,24 +271,5 @@ fn loaded(response: &AsrResponse) -> Result<()> {
         AsrResponse::Loaded { .. } => Ok(()),
         AsrResponse::Failed { failure, .. } => Err(anyhow::anyhow!("{}", failure.message)),
         other => Err(anyhow::anyhow!("unexpected answer to Load: {other:?}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::vocabulary_prompt;
-
-    #[test]
-    fn vocabulary_prompt_lists_each_word_once_within_budget() {
-        assert_eq!(vocabulary_prompt([]), None);
-        assert_eq!(vocabulary_prompt([" ", ""]), None);
-        assert_eq!(
-            vocabulary_prompt(["Siobhan", "Inkscape", "siobhan", " Joaquin "]).as_deref(),
-            Some("Glossary: Siobhan, Inkscape, Joaquin.")
-        );
-        let many: Vec<String> = (0..500).map(|i| format!("Name{i}")).collect();
-        let prompt = vocabulary_prompt(many.iter().map(String::as_str)).unwrap();
-        assert!(prompt.len() <= 601, "{}", prompt.len());
-        assert!(prompt.ends_with('.'));
     }
 }
