@@ -128,7 +128,24 @@ fn a_faster_whisper_directory_can_be_imported_by_hand() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(std::fs::metadata(&out).unwrap().len() > 70_000_000);
+    // 8-bit matrices by default: a little over half of the f16 file (77.7 MB).
+    let q8_0_bytes = std::fs::metadata(&out).unwrap().len();
+    assert!(
+        (40_000_000..50_000_000).contains(&q8_0_bytes),
+        "{q8_0_bytes}"
+    );
+    let f16 = f.file("mine-f16.bin");
+    let output = f.sotto(&[
+        "models",
+        "import",
+        dir.to_str().unwrap(),
+        "--output",
+        f16.to_str().unwrap(),
+        "--matrices",
+        "f16",
+    ]);
+    assert!(output.status.success());
+    assert!(std::fs::metadata(&f16).unwrap().len() > 70_000_000);
     let not_a_model = f.sotto(&["models", "import", f.home().to_str().unwrap()]);
     assert_eq!(not_a_model.status.code(), Some(1));
     assert!(

@@ -32,11 +32,21 @@ pub(crate) const MAGIC: u32 = 0x6767_6d6c;
 /// sources are narrowed to f16 too.
 const FTYPE_F16: i32 = 1;
 
+/// The file's `ftype` when its matrices are Q8_0: ggml's `GGML_FTYPE_MOSTLY_Q8_0` (7) plus the
+/// quantization format version (2) times 1000, as whisper.cpp's own quantizer writes it.
+const FTYPE_Q8_0: i32 = 2 * 1000 + 7;
+
+/// Values per Q8_0 block, each block one f16 scale and 32 signed bytes (`block_q8_0` in ggml).
+pub(crate) const Q8_0_BLOCK: usize = 32;
+
 /// The element type of one tensor in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Elem {
     F32,
     F16,
+    /// ggml's Q8_0: blocks of 32 values along a row, each `round(v / d)` in -127..=127 with
+    /// `d = max|v| / 127` stored as f16.
+    Q8_0,
 }
 
 impl Elem {
@@ -44,6 +54,7 @@ impl Elem {
         match self {
             Elem::F32 => 0,
             Elem::F16 => 1,
+            Elem::Q8_0 => 8,
         }
     }
 }
@@ -79,7 +90,9 @@ impl<W: Write> GgmlWriter<W> {
         self.i32(n)
     }
 
-    pub(crate) fn header(&mut self, h: &Hparams) -> io::Result<()> {
+    /// `matrices` is the type of the weight matrices: whisper.cpp allocates them from the
+    /// header's `ftype`, so the two must agree.
+    pub(crate) fn header(&mut self, h: &Hparams, matrices: Elem) -> io::Result<()> {
         self.bytes(&MAGIC.to_le_bytes())?;
         for v in [
             h.n_vocab,
@@ -95,7 +108,10 @@ impl<W: Write> GgmlWriter<W> {
         ] {
             self.len(v)?;
         }
-        self.i32(FTYPE_F16)
+        self.i32(match matrices {
+            Elem::Q8_0 => FTYPE_Q8_0,
+            Elem::F16 | Elem::F32 => FTYPE_F16,
+        })
     }
 
     pub(crate) fn mel_filters(
@@ -147,9 +163,32 @@ impl<W: Write> GgmlWriter<W> {
                 self.bytes(bytemuck::cast_slice(&halves))?;
                 return Ok(rounded);
             }
+            (ValuesRef::F16(bytes), Elem::Q8_0) => {
+                self.bytes(&quantize_q8_0(&f16_bytes_to_f32(bytes)))?;
+                return Ok((bytes.len() / 2) as u64);
+            }
+            (ValuesRef::F32(v), Elem::Q8_0) => {
+                self.bytes(&quantize_q8_0(v))?;
+                return Ok(v.len() as u64);
+            }
         }
         Ok(0)
     }
+}
+
+/// `v` in ggml's Q8_0 layout (`quantize_row_q8_0_ref`): per block of 32, the f16 scale then
+/// the 32 quantized bytes. The caller guarantees whole blocks (rows are multiples of 32).
+fn quantize_q8_0(v: &[f32]) -> Vec<u8> {
+    debug_assert_eq!(v.len() % Q8_0_BLOCK, 0);
+    let mut out = Vec::with_capacity(v.len() / Q8_0_BLOCK * (2 + Q8_0_BLOCK));
+    for block in v.chunks_exact(Q8_0_BLOCK) {
+        let amax = block.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let d = amax / 127.0;
+        let inverse = if d == 0.0 { 0.0 } else { 1.0 / d };
+        out.extend_from_slice(&half::f16::from_f32(d).to_bits().to_le_bytes());
+        out.extend(block.iter().map(|x| (x * inverse).round() as i8 as u8));
+    }
+    out
 }
 
 /// `v` rounded to f16 (to nearest, ties to even), and how many values changed. NaN stays
@@ -193,6 +232,32 @@ mod tests {
         assert_eq!(words, vec![2, 3, 1, 1, 2]);
         assert_eq!(&bytes[20..23], b"a.b");
         assert_eq!(&bytes[23..], &f16_bytes);
+    }
+
+    #[test]
+    fn q8_0_blocks_are_an_f16_scale_then_values_rounded_to_it() {
+        // -16..16: the largest magnitude (16) becomes -127, so d = 16/127.
+        let block: Vec<f32> = (0..32).map(|i| i as f32 - 16.0).collect();
+        let mut values = block.clone();
+        values.extend([0.0; 32]); // an all-zero block: d = 0 and every value 0
+        let bytes = quantize_q8_0(&values);
+        assert_eq!(bytes.len(), 2 * 34);
+        let d = half::f16::from_le_bytes([bytes[0], bytes[1]]);
+        assert_eq!(d, half::f16::from_f32(16.0 / 127.0));
+        let q: Vec<i8> = bytes[2..34].iter().map(|&b| b as i8).collect();
+        assert_eq!(q[0], -127);
+        assert_eq!(q[16], 0);
+        assert_eq!(q[17], 8); // 1 * 127/16 = 7.94
+        assert_eq!(q[31], 119); // 15 * 127/16 = 119.06
+        assert!(bytes[34..].iter().all(|&b| b == 0));
+
+        let mut w = GgmlWriter::new(Vec::new());
+        let rounded = w
+            .tensor("m", &[1, 32], ValuesRef::F32(&block), Elem::Q8_0)
+            .unwrap();
+        assert_eq!(rounded, 32, "every quantized value counts as rounded");
+        let bytes = w.into_inner();
+        assert_eq!(i32::from_le_bytes(bytes[8..12].try_into().unwrap()), 8);
     }
 
     #[test]

@@ -48,11 +48,13 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    pub(crate) fn elem(&self) -> Elem {
-        if self.matrix {
-            Elem::F16
-        } else {
-            Elem::F32
+    /// The type written for this tensor when weight matrices are `matrices`: convolution
+    /// kernels stay f16 whatever the matrices are (whisper.cpp allocates them so).
+    pub(crate) fn elem(&self, matrices: Elem) -> Elem {
+        match (self.matrix, self.shape.len()) {
+            (false, _) => Elem::F32,
+            (true, 2) => matrices,
+            (true, _) => Elem::F16,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use half::slice::HalfFloatSliceExt;
-use sotto_ct2::convert;
+use sotto_ct2::{convert, convert_with, Matrices};
 use support::{copy_small_files, ct2_model, Ct2File, GgmlFile};
 
 /// tiny.en converted once for this test binary.
@@ -231,6 +231,79 @@ fn every_tiny_en_tensor_equals_its_ct2_source_exactly() {
             );
         }
     }
+}
+
+/// Q8_0 conversion: the header says so, exactly the weight matrices are Q8_0 (convolutions stay
+/// f16, biases, norms and positions f32, as whisper.cpp allocates them for a Q8_0 file), and
+/// every quantized value is within half a quantization step of the f16 original.
+#[test]
+fn q8_0_quantizes_exactly_the_matrices_within_half_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny.en-q8_0.bin");
+    let report = convert_with(&ct2_model("whisper-tiny.en-ct2"), &out, Matrices::Q8_0).unwrap();
+    assert!(!report.is_exact());
+    let exact = tiny_en_file();
+    let q8 = GgmlFile::read(&out);
+    assert_eq!(
+        q8.hparams[10], 2007,
+        "ftype: Q8_0 (7) at quantization version 2"
+    );
+    assert_eq!(q8.hparams[..10], exact.hparams[..10]);
+    assert!(
+        report.bytes * 10 < fs::metadata(&tiny_en().1).unwrap().len() * 6,
+        "Q8_0 should be little more than half of f16: {} bytes",
+        report.bytes
+    );
+    let mut quantized = 0;
+    for t in &q8.tensors {
+        let original = exact.tensor(&t.name);
+        let want = match (is_f32(&t.name), t.dims.len()) {
+            (true, _) => 0,
+            (false, 2) => 8,
+            (false, _) => 1,
+        };
+        assert_eq!(t.ftype, want, "{}", t.name);
+        if t.ftype != 8 {
+            assert_eq!(
+                t.data, original.data,
+                "{} should be copied unchanged",
+                t.name
+            );
+            continue;
+        }
+        quantized += 1;
+        for ((d, q), x) in t.q8_0_blocks().zip(original.f32s().chunks_exact(32)) {
+            let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+            // d is amax / 127 rounded to f16 (subnormal for the smallest blocks, where f16's
+            // step is 2^-24); the largest value maps to +-127.
+            let exact_d = amax / 127.0;
+            let d_error = (d - exact_d).abs();
+            assert!(
+                d_error <= (exact_d / 1024.0).max(2f32.powi(-25)),
+                "{}",
+                t.name
+            );
+            if amax > 0.0 {
+                assert_eq!(
+                    q.iter().map(|v| v.unsigned_abs()).max(),
+                    Some(127),
+                    "{}",
+                    t.name
+                );
+            }
+            // Half a step of the exact scale, plus what rounding the scale moved.
+            let bound = exact_d * 0.5001 + 127.0 * d_error + f32::EPSILON;
+            for (&v, &q) in x.iter().zip(&q) {
+                assert!(
+                    (v - d * q as f32).abs() <= bound,
+                    "{}: {v} became {q} * {d}",
+                    t.name
+                );
+            }
+        }
+    }
+    // 4 encoder blocks x 6 + 4 decoder blocks x 10 + the token embedding.
+    assert_eq!(quantized, 4 * 6 + 4 * 10 + 1);
 }
 
 /// OpenAI's `sinusoids(length, channels)`; CTranslate2 stores them rounded to f16.

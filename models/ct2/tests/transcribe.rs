@@ -1,7 +1,7 @@
 //! The converter's purpose, tested for real: faster-whisper models converted to ggml load in
 //! whisper.cpp (whisper-rs 0.16) and transcribe speech. The same speech goes through tiny.en
-//! as shipped (float16) and re-encoded as int8 (dequantized to f16), and through the
-//! multilingual base model.
+//! as shipped (float16), converted with 8-bit (Q8_0) matrices, and re-encoded as int8
+//! (dequantized to f16), and through the multilingual base model.
 
 mod support;
 
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use sotto_ct2::{convert, ConvertReport};
+use sotto_ct2::{convert, convert_with, ConvertReport, Matrices};
 use sotto_e2e::words as normalise;
 use support::{copy_small_files, ct2_model, load, speak, transcribe, Ct2File};
 
@@ -56,6 +56,17 @@ fn tiny_en_float16_converts_losslessly_and_transcribes() {
     let report = convert_timed(&ct2_model("whisper-tiny.en-ct2"), &out);
     assert!(report.is_exact(), "{report:?}");
     assert!(!report.multilingual);
+    assert_heard_the_phrase(&out, "en");
+}
+
+/// What Sotto imports its models as: 8-bit matrices, still hearing the phrase.
+#[test]
+fn tiny_en_q8_0_transcribes() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("ggml-tiny.en-q8_0.bin");
+    let report = convert_with(&ct2_model("whisper-tiny.en-ct2"), &out, Matrices::Q8_0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!report.is_exact(), "{report:?}");
     assert_heard_the_phrase(&out, "en");
 }
 

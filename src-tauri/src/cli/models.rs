@@ -52,6 +52,10 @@ pub enum ModelsCommand {
         /// Where to write the whisper.cpp file (default: <models>/imported/<dir name>.bin).
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        /// How to store the weight matrices: q8_0 (what Sotto imports its own models as:
+        /// ~20% faster here, same accuracy) or f16 (lossless for faster-whisper's float16).
+        #[arg(long, value_enum, default_value_t = MatrixFormat::Q8_0)]
+        matrices: MatrixFormat,
     },
     /// Show the log of installs, verifications and removals.
     Log {
@@ -92,7 +96,11 @@ pub async fn run(app: &App, command: ModelsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Recommend { json, offline } => recommend(app, json, offline).await,
-        ModelsCommand::Import { dir, output } => {
+        ModelsCommand::Import {
+            dir,
+            output,
+            matrices,
+        } => {
             let name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -107,7 +115,7 @@ pub async fn run(app: &App, command: ModelsCommand) -> Result<ExitCode> {
                 std::fs::create_dir_all(parent)?;
             }
             let started = Instant::now();
-            crate::engines::asr::import(&dir, &output)?;
+            crate::engines::asr::import(&dir, &output, matrices.into())?;
             eprintln!("imported in {:.1} s", started.elapsed().as_secs_f32());
             println!("{}", output.display());
             Ok(ExitCode::SUCCESS)
@@ -117,6 +125,32 @@ pub async fn run(app: &App, command: ModelsCommand) -> Result<ExitCode> {
                 println!("{at}  {event:<9} {model}  {}", detail.unwrap_or_default());
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `sotto models import --matrices`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatrixFormat {
+    #[value(name = "q8_0")]
+    Q8_0,
+    F16,
+}
+
+impl MatrixFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            MatrixFormat::Q8_0 => "q8_0",
+            MatrixFormat::F16 => "f16",
+        }
+    }
+}
+
+impl From<MatrixFormat> for sotto_ct2::Matrices {
+    fn from(format: MatrixFormat) -> Self {
+        match format {
+            MatrixFormat::Q8_0 => sotto_ct2::Matrices::Q8_0,
+            MatrixFormat::F16 => sotto_ct2::Matrices::F16,
         }
     }
 }

@@ -94,6 +94,17 @@ pub struct AsrRunArgs {
     /// The personal model's share when two models are mixed.
     #[arg(long, default_value_t = 1.0)]
     pub weight: f32,
+    /// How the imported model stores its weight matrices, in order: q8_0 (what Sotto
+    /// imports) and/or f16 (the lossless import, the baseline). Models published in
+    /// whisper.cpp format are used as they are.
+    #[arg(
+        long = "weights",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "WEIGHTS,...",
+        default_value = "q8_0"
+    )]
+    pub weights: Vec<crate::cli::models::MatrixFormat>,
     /// How alike a transcript's words and a name must sound for `gated` to fuse (0-1).
     #[arg(long, default_value_t = sotto_config::FusionConfig::default().name_match)]
     pub name_match: f32,
@@ -180,6 +191,8 @@ impl From<ContextChoice> for AudioContext {
 #[derive(Debug, serde::Serialize)]
 struct Row<'a> {
     model: &'a str,
+    /// How the model's matrices are stored (`q8_0`, `f16`).
+    weights: &'static str,
     beam_size: u32,
     fusion: &'static str,
     context: &'static str,
@@ -209,7 +222,13 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     let chosen: Vec<AudioContext> = args.contexts.iter().map(|&c| c.into()).collect();
     let contexts = if chosen.is_empty() { contexts } else { &chosen };
     let id = asr::choose_model(app, args.model.as_deref()).await?;
-    let model_file = asr::model_file(app, &id).await?;
+    let mut model_files = Vec::new();
+    for &weights in &args.weights {
+        model_files.push((
+            weights,
+            asr::model_file_with(app, &id, weights.into()).await?,
+        ));
+    }
     let scratch = tempfile::tempdir()?;
     let mut sets: Vec<(&'static str, Vec<Clip>)> = Vec::new();
     for set in &args.set {
@@ -280,7 +299,8 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             );
         }
         println!(
-            "\n{:<6} {:<9} {:<10} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
+            "\n{:<7} {:<6} {:<9} {:<10} {:>4} {:>7} {:>8} {:>8} {:>7} {:>9} {:>10}",
+            "weights",
             "fusion",
             "context",
             "set",
@@ -293,15 +313,16 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
             "peak MB"
         );
     }
-    for (&context, &fusion) in contexts
-        .iter()
-        .flat_map(|c| args.fusions.iter().map(move |f| (c, f)))
-    {
-        let mut engine = AsrEngine::new(
-            model_file.clone(),
-            asr::vad_file(app),
-            Duration::from_secs(600),
-        );
+    let mut runs = Vec::new();
+    for (weights, file) in &model_files {
+        for &context in contexts {
+            for &fusion in &args.fusions {
+                runs.push((*weights, file.clone(), context, fusion));
+            }
+        }
+    }
+    for (weights, model_file, context, fusion) in runs {
+        let mut engine = AsrEngine::new(model_file, asr::vad_file(app), Duration::from_secs(600));
         let options = DecodeOptions {
             language: Some(app.settings.config.speech.language.clone()),
             initial_prompt: fusion.prompt(&glossary, &args),
@@ -341,15 +362,12 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
         };
         for (set, _) in &sets {
             let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.set == *set).collect();
-            let row = summarise(
-                &id,
-                args.beam_size,
-                fusion.name(),
-                name,
-                set,
-                &mine,
-                peak_mb,
-            );
+            let decode = Decode {
+                weights: weights.name(),
+                fusion: fusion.name(),
+                context: name,
+            };
+            let row = summarise(&id, args.beam_size, decode, set, &mine, peak_mb);
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
@@ -360,7 +378,7 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
                     let (errors, words) = wer::errors(&o.clip.reference, &o.text);
                     if args.json {
                         let clip = serde_json::json!({
-                            "fusion": fusion.name(), "context": name, "set": set, "clip": o.clip.name,
+                            "weights": weights.name(), "fusion": fusion.name(), "context": name, "set": set, "clip": o.clip.name,
                             "reference": o.clip.reference, "text": o.text,
                             "errors": errors, "words": words, "audio_ms": o.clip.audio_ms(),
                             "latency_ms": o.latency_ms, "fell_back": o.fell_back,
@@ -380,11 +398,17 @@ pub async fn run(app: &App, args: AsrRunArgs, contexts: &[AudioContext]) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which decode of the model a row is about.
+struct Decode {
+    weights: &'static str,
+    fusion: &'static str,
+    context: &'static str,
+}
+
 fn summarise<'a>(
     model: &'a str,
     beam_size: u32,
-    fusion: &'static str,
-    context: &'static str,
+    decode: Decode,
     set: &'static str,
     outcomes: &[&Outcome],
     peak_mb: Option<f64>,
@@ -393,8 +417,14 @@ fn summarise<'a>(
     latencies.sort_by(f64::total_cmp);
     let audio_ms: u64 = outcomes.iter().map(|o| o.clip.audio_ms()).sum();
     let decode_ms: u64 = outcomes.iter().map(|o| o.decode_ms).sum();
+    let Decode {
+        weights,
+        fusion,
+        context,
+    } = decode;
     Row {
         model,
+        weights,
         beam_size,
         fusion,
         context,
@@ -415,7 +445,8 @@ fn summarise<'a>(
 
 fn print_row(row: &Row) {
     println!(
-        "{:<6} {:<9} {:<10} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+        "{:<7} {:<6} {:<9} {:<10} {:>4} {:>6.1}% {:>8.0} {:>8.0} {:>7.3} {:>9} {:>10}",
+        row.weights,
         row.fusion,
         row.context,
         row.set,

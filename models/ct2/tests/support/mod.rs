@@ -75,7 +75,7 @@ pub struct GgmlTensor {
     pub name: String,
     /// Innermost first, as stored.
     pub dims: Vec<usize>,
-    /// 0 = f32, 1 = f16.
+    /// 0 = f32, 1 = f16, 8 = Q8_0.
     pub ftype: i32,
     pub data: Vec<u8>,
 }
@@ -90,8 +90,21 @@ impl GgmlTensor {
                 halves.convert_to_f32_slice(&mut out);
                 out
             }
+            8 => self
+                .q8_0_blocks()
+                .flat_map(|(d, q)| q.iter().map(move |&q| d * q as f32).collect::<Vec<_>>())
+                .collect(),
             t => panic!("unexpected tensor type {t}"),
         }
+    }
+
+    /// A Q8_0 tensor's blocks of 32: the scale and the quantized values (ggml's `block_q8_0`).
+    pub fn q8_0_blocks(&self) -> impl Iterator<Item = (f32, Vec<i8>)> + '_ {
+        assert_eq!(self.ftype, 8, "{} is not Q8_0", self.name);
+        self.data.chunks_exact(34).map(|block| {
+            let d = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+            (d, block[2..].iter().map(|&b| b as i8).collect())
+        })
     }
 }
 
@@ -137,7 +150,13 @@ impl GgmlFile {
             let ftype = c.u32() as i32;
             let dims: Vec<usize> = (0..n_dims).map(|_| c.u32() as usize).collect();
             let name = String::from_utf8(c.take(name_len).to_vec()).unwrap();
-            let size = dims.iter().product::<usize>() * if ftype == 0 { 4 } else { 2 };
+            let n: usize = dims.iter().product();
+            let size = match ftype {
+                0 => n * 4,
+                1 => n * 2,
+                8 => n / 32 * 34,
+                t => panic!("{name}: unexpected tensor type {t}"),
+            };
             let data = c.take(size).to_vec();
             tensors.push(GgmlTensor {
                 name,

@@ -23,15 +23,20 @@ pub fn models_dir() -> PathBuf {
     dir
 }
 
-/// whisper tiny.en in whisper.cpp format, converted once per test process.
+/// whisper tiny.en in whisper.cpp format as Sotto imports it (Q8_0 matrices), converted once
+/// per test process.
 pub fn tiny_en() -> &'static Path {
     static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &MODEL
         .get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path().join("ggml-tiny.en.bin");
-            sotto_ct2::convert(&models_dir().join("whisper-tiny.en-ct2"), &out)
-                .expect("tiny.en converts");
+            sotto_ct2::convert_with(
+                &models_dir().join("whisper-tiny.en-ct2"),
+                &out,
+                sotto_ct2::Matrices::Q8_0,
+            )
+            .expect("tiny.en converts");
             (dir, out)
         })
         .1
