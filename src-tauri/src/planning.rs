@@ -57,6 +57,9 @@ pub struct PlannerSetup {
     /// The tools' templates: a request one of them covers is planned without the model
     /// (empty: every request goes to the model).
     pub fast_path: FastPath,
+    /// Let the worker guess tokens by prompt lookup (the same plans, fewer model runs);
+    /// `false` is the baseline for measuring it.
+    pub lookup_drafts: bool,
 }
 
 impl PlannerSetup {
@@ -123,6 +126,7 @@ impl PlannerSetup {
             today: Some(today()),
             prefix_cache: None,
             fast_path,
+            lookup_drafts: true,
         })
     }
 
@@ -141,6 +145,7 @@ impl PlannerSetup {
             today: None,
             prefix_cache: None,
             fast_path: FastPath::default(),
+            lookup_drafts: true,
         }
     }
 
@@ -552,6 +557,7 @@ impl Planner {
             temperature: 0.0,
             seed: 0,
             nudges: self.setup.nudges.to_protocol(),
+            lookup_drafts: self.setup.lookup_drafts,
         };
         let mut parser = PlanParser::new();
         let mut steps: Vec<Step> = Vec::new();

@@ -148,6 +148,7 @@ fn generate(id: u64, prompt: Prompt, grammar: Option<Grammar>, max_tokens: u32) 
         temperature: 0.0,
         seed: 0,
         nudges: Vec::new(),
+        lookup_drafts: true,
     }
 }
 

@@ -5,7 +5,6 @@
 //! factory) is built once by [`Session::new`]; per-request state (the grammar matcher, the
 //! text stream, the sampler) lives only inside [`Session::generate`].
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -18,20 +17,17 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
-use llama_cpp_2::token::data::LlamaTokenData;
-use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use llguidance::api::TopLevelGrammar;
-use llguidance::toktrie::SimpleVob;
 use llguidance::{Matcher, ParserFactory};
-use sotto_protocol::lm::{Completion, Generate, Grammar, ModelInfo, Prompt, StopReason};
+use sotto_protocol::lm::{Generate, Grammar, ModelInfo, Prompt};
 use sotto_protocol::{ErrorKind, WorkerFailure};
 
 use crate::nudge::NudgeTokens;
 use crate::prefix;
 use crate::state_file::Identity;
-use crate::text::TextStream;
 
+mod generate;
 mod prime;
 
 /// Prompt tokens evaluated per `decode` call. Smaller chunks let a `Cancel` interrupt a long
@@ -236,124 +232,6 @@ impl<'m> Session<'m> {
         Ok(())
     }
 
-    /// Runs one request: evaluates what of the prompt is not cached, then samples until the
-    /// model, the grammar, a stop string, the token limit or a cancellation ends it.
-    pub fn generate(
-        &mut self,
-        request: &Generate,
-        listener: &mut impl Listener,
-    ) -> Result<Completion, WorkerFailure> {
-        check_request(request)?;
-        let mut matcher = match &request.grammar {
-            Some(grammar) => Some(self.matcher(grammar)?),
-            None => None,
-        };
-        let prompt = self.tokenize(&request.prompt, Render::ForAnswer)?;
-        self.check_length(&prompt)?;
-
-        let prompt_started = Instant::now();
-        let keep = prefix::reusable(&self.cached, &prompt);
-        let (reused, prompt_cancelled) = self.evaluate(&prompt, keep, listener)?;
-        let prompt_ms = elapsed_ms(prompt_started);
-        let mut completion = Completion {
-            id: request.id,
-            text: String::new(),
-            stop: StopReason::Cancelled,
-            prompt_tokens: prompt.len() as u32,
-            cached_prompt_tokens: reused as u32,
-            generated_tokens: 0,
-            prompt_ms,
-            generate_ms: 0,
-        };
-        if prompt_cancelled {
-            return Ok(completion);
-        }
-
-        let generate_started = Instant::now();
-        let mut text = TextStream::new(&request.stop);
-        let mut sampler = (request.temperature > 0.0).then(|| {
-            LlamaSampler::chain_simple([
-                LlamaSampler::temp(request.temperature),
-                LlamaSampler::dist(request.seed),
-            ])
-        });
-        let model = self.model;
-        let vocab = model.vocab();
-        let mut generated = 0u32;
-        let mut logits_at = self.batch.n_tokens() - 1;
-        let stop = 'generation: loop {
-            if listener.cancelled() {
-                break StopReason::Cancelled;
-            }
-            // Tokens the grammar forces ("2. ", the rest of the only tool name that fits,
-            // "=") need no logits: they are taken at once and evaluated in one batch, which
-            // costs about what one sampled token does.
-            let forced = match matcher.as_mut() {
-                Some(matcher) => matcher.consume_ff_tokens(),
-                None => Vec::new(),
-            };
-            let tokens: Vec<LlamaToken> = if forced.is_empty() {
-                let mask = match matcher.as_mut() {
-                    Some(matcher) => Some(matcher.compute_mask_or_eos().map_err(grammar_failure)?),
-                    None => None,
-                };
-                let nudges = self.nudge_tokens.at(
-                    self.grammars.tok_env().tok_trie(),
-                    &request.nudges,
-                    text.text(),
-                );
-                let Some(token) = self.pick(logits_at, mask.as_ref(), &nudges, sampler.as_mut())
-                else {
-                    return Err(failure(
-                        ErrorKind::Engine,
-                        "the grammar allows no token at this point of the answer",
-                    ));
-                };
-                if vocab.is_eog(token) {
-                    break StopReason::Eos;
-                }
-                if let Some(matcher) = matcher.as_mut() {
-                    matcher
-                        .consume_token(token.0 as u32)
-                        .map_err(grammar_failure)?;
-                }
-                vec![token]
-            } else {
-                forced.iter().map(|&t| LlamaToken(t as i32)).collect()
-            };
-            for (n, &token) in tokens.iter().enumerate() {
-                generated += 1;
-                let piece = text.push(&vocab.token_to_piece(token, false, None));
-                if !piece.text.is_empty() {
-                    listener.piece(&piece.text);
-                }
-                if piece.stopped {
-                    break 'generation StopReason::StopString;
-                }
-                // The grammar's end is known without evaluating what led to it.
-                if n + 1 == tokens.len() && matcher.as_ref().is_some_and(Matcher::is_stopped) {
-                    break 'generation StopReason::Eos;
-                }
-                if generated >= request.max_tokens {
-                    break 'generation StopReason::MaxTokens;
-                }
-            }
-            if self.cached.len() + tokens.len() > self.n_ctx {
-                break StopReason::ContextFull;
-            }
-            logits_at = self.decode_tokens(&tokens)?;
-        };
-        let rest = text.finish();
-        if !rest.is_empty() {
-            listener.piece(&rest);
-        }
-        completion.text = text.text().to_string();
-        completion.stop = stop;
-        completion.generated_tokens = generated;
-        completion.generate_ms = elapsed_ms(generate_started);
-        Ok(completion)
-    }
-
     /// The prompt as the model sees it.
     fn tokenize(&self, prompt: &Prompt, render: Render) -> Result<Vec<LlamaToken>, WorkerFailure> {
         let text = match prompt {
@@ -443,7 +321,7 @@ impl<'m> Session<'m> {
             if listener.cancelled() {
                 return Ok((reused, true));
             }
-            self.decode_chunk(chunk)?;
+            self.decode_chunk(chunk, Logits::Last)?;
         }
         Ok((reused, false))
     }
@@ -454,19 +332,20 @@ impl<'m> Session<'m> {
         let mut logits_at = 0;
         for chunk in tokens.chunks(self.chunk) {
             logits_at = chunk.len() as i32 - 1;
-            self.decode_chunk(chunk)?;
+            self.decode_chunk(chunk, Logits::Last)?;
         }
         Ok(logits_at)
     }
 
-    /// Evaluates at most one batch of tokens after the cached ones (logits for the last only)
-    /// and adds them to the cache.
-    fn decode_chunk(&mut self, chunk: &[LlamaToken]) -> Result<(), WorkerFailure> {
+    /// Evaluates at most one batch of tokens after the cached ones and adds them to the
+    /// cache; the logits of the `i`th are then at `i` (with [`Logits::All`]).
+    fn decode_chunk(&mut self, chunk: &[LlamaToken], logits: Logits) -> Result<(), WorkerFailure> {
         self.batch.clear();
         let start = self.cached.len();
         for (i, &token) in chunk.iter().enumerate() {
+            let wanted = logits == Logits::All || i + 1 == chunk.len();
             self.batch
-                .add(token, (start + i) as i32, &[SEQUENCE], i + 1 == chunk.len())
+                .add(token, (start + i) as i32, &[SEQUENCE], wanted)
                 .map_err(|e| self.forget(e))?;
         }
         self.context
@@ -484,55 +363,6 @@ impl<'m> Session<'m> {
             ErrorKind::Engine,
             format!("llama.cpp failed to evaluate: {error}"),
         )
-    }
-
-    /// The next token: the most likely one (or a sampled one, with a temperature) among those
-    /// the grammar allows, after the nudges' adjustments.
-    fn pick(
-        &self,
-        logits_at: i32,
-        mask: Option<&SimpleVob>,
-        nudges: &HashMap<u32, f32>,
-        sampler: Option<&mut LlamaSampler>,
-    ) -> Option<LlamaToken> {
-        let logits = self.context.get_logits_ith(logits_at);
-        let allowed = |token: usize| mask.is_none_or(|mask| mask.is_allowed(token as u32));
-        // Most requests have no nudges: no lookup per vocabulary entry then.
-        let nudged = |token: usize, logit: f32| {
-            if nudges.is_empty() {
-                logit
-            } else {
-                logit + nudges.get(&(token as u32)).copied().unwrap_or(0.0)
-            }
-        };
-        match sampler {
-            None => {
-                let mut best: Option<(usize, f32)> = None;
-                for (token, &logit) in logits.iter().enumerate() {
-                    let logit = nudged(token, logit);
-                    if allowed(token) && best.is_none_or(|(_, best)| logit > best) {
-                        best = Some((token, logit));
-                    }
-                }
-                best.map(|(token, _)| LlamaToken(token as i32))
-            }
-            Some(sampler) => {
-                let candidates: Vec<LlamaTokenData> = logits
-                    .iter()
-                    .enumerate()
-                    .filter(|&(token, _)| allowed(token))
-                    .map(|(token, &logit)| {
-                        LlamaTokenData::new(LlamaToken(token as i32), nudged(token, logit), 0.0)
-                    })
-                    .collect();
-                if candidates.is_empty() {
-                    return None;
-                }
-                let mut candidates = LlamaTokenDataArray::new(candidates, false);
-                candidates.apply_sampler(sampler);
-                candidates.selected_token()
-            }
-        }
     }
 
     /// Compiles a grammar against this model's vocabulary (the token table is shared).
@@ -562,6 +392,13 @@ impl<'m> Session<'m> {
         }
         Ok(matcher)
     }
+}
+
+/// Which tokens of a batch get logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logits {
+    Last,
+    All,
 }
 
 /// How a chat is rendered.

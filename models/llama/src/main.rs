@@ -38,6 +38,7 @@ use sotto_protocol::frame::{self, FrameError};
 use sotto_protocol::lm::{LmRequest, LmResponse};
 use sotto_protocol::{ErrorKind, Hello, WorkerFailure, PROTOCOL_VERSION};
 
+mod draft;
 mod engine;
 mod nudge;
 mod prefix;

@@ -407,3 +407,52 @@ call: "get_time()" | "get_weather()" | "open_app()"
     let opened = generate(&mut worker, ask(4, vec![open])).await.completion;
     assert!(opened.text.starts_with("1. open_app()\n"), "{opened:?}");
 }
+
+/// Prompt-lookup guesses change how the answer is computed, not what it is: the same text,
+/// with and without a grammar, most of it from confirmed guesses where it copies the prompt.
+/// (A batch's arithmetic differs from one token's in the last bits, so a near-tie could go
+/// the other way; these answers have none.)
+#[tokio::test]
+async fn lookup_drafts_keep_the_answer_and_confirm_copied_text() {
+    let mut worker = loaded_worker(qwen()).await;
+    let note = "Pick up the dry cleaning on Harcourt Street before six, then call the plumber \
+                about the leaking kitchen tap";
+    let grammar = Grammar::Lark(
+        r#"
+start: "1. create_note(text=" %json{"type": "string"} ")\njoin()"
+"#
+        .into(),
+    );
+    let ask = |id, drafts: bool, grammar: Option<Grammar>| {
+        let (system, user) = match grammar {
+            Some(_) => (
+                "You plan tool calls. create_note(text) saves a note with the user's words \
+                 exactly. Write the call, then join().",
+                format!("Make a note: {note}"),
+            ),
+            None => (
+                "You repeat what you are given, word for word.",
+                format!("Repeat: {note}"),
+            ),
+        };
+        let mut generate_request = request(id, chat(system, &user), 80);
+        generate_request.grammar = grammar;
+        generate_request.lookup_drafts = drafts;
+        generate_request
+    };
+    for (id, grammar) in [(1, Some(grammar)), (3, None)] {
+        let plain = generate(&mut worker, ask(id, false, grammar.clone()))
+            .await
+            .completion;
+        let drafted = generate(&mut worker, ask(id + 1, true, grammar.clone()))
+            .await
+            .completion;
+        assert_eq!(drafted.text, plain.text, "grammar: {}", grammar.is_some());
+        assert_eq!(drafted.generated_tokens, plain.generated_tokens);
+        assert_eq!(drafted.stop, plain.stop);
+        assert_eq!(plain.guessed_tokens, 0, "{plain:?}");
+        assert!(plain.text.contains("Harcourt Street"), "{plain:?}");
+        // The note's ~20 tokens are copied from the request.
+        assert!(drafted.guessed_tokens >= 10, "{drafted:?}");
+    }
+}

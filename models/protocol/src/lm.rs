@@ -80,6 +80,21 @@ pub struct Generate {
     /// version 3 (older workers ignore them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nudges: Vec<Nudge>,
+    /// Greedy answers without nudges: guess the next few tokens from what followed the latest
+    /// ones earlier in the prompt or answer (prompt lookup), and evaluate the guesses in one
+    /// batch, keeping each only where the model would have chosen it. The answer is the same
+    /// token for token; it takes fewer model runs. `false` is the baseline for measuring it.
+    /// Workers before it ignore it (and never guess).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub lookup_drafts: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// Where the answer so far ends with `after`, every token that starts writing `text` (a
@@ -242,6 +257,10 @@ pub struct Completion {
     /// Of those, how many were already in the KV cache from the previous request.
     pub cached_prompt_tokens: u32,
     pub generated_tokens: u32,
+    /// Of those, how many were prompt-lookup guesses the model confirmed (evaluated in a
+    /// batch with the token before them rather than by a run of their own).
+    #[serde(default)]
+    pub guessed_tokens: u32,
     /// Evaluating the uncached part of the prompt.
     pub prompt_ms: u64,
     /// From the first sampled token to the end.

@@ -54,6 +54,10 @@ pub struct PlannerArgs {
     /// baseline for measuring the fast path).
     #[arg(long)]
     pub no_fast_path: bool,
+    /// Generate every token with its own model run, without prompt-lookup guesses (the
+    /// baseline for measuring them; the plans are the same).
+    #[arg(long)]
+    pub no_lookup_drafts: bool,
 }
 
 impl PlannerArgs {
@@ -73,6 +77,9 @@ impl PlannerArgs {
         }
         if self.no_fast_path {
             setup.fast_path = Default::default();
+        }
+        if self.no_lookup_drafts {
+            setup.lookup_drafts = false;
         }
     }
 }

@@ -65,6 +65,7 @@ impl TextModel for LmTextModel {
                 temperature: 0.0,
                 seed: 0,
                 nudges: Vec::new(),
+                lookup_drafts: true,
             };
             let started = std::time::Instant::now();
             let completion = engine

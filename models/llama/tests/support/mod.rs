@@ -82,6 +82,7 @@ pub fn request(id: u64, prompt: Prompt, max_tokens: u32) -> Generate {
         temperature: 0.0,
         seed: 0,
         nudges: Vec::new(),
+        lookup_drafts: true,
     }
 }
 
