@@ -249,6 +249,10 @@ impl Engine {
             tracing::info!(heard = %plain.0, fused = %fused.0, "the fused decode runs on past what Whisper heard; keeping Whisper's");
             return Ok(plain);
         }
+        if names::loses_a_name(&fusion.names, &plain.0, &fused.0) {
+            tracing::info!(heard = %plain.0, fused = %fused.0, "the fused decode loses a name Whisper heard; keeping Whisper's");
+            return Ok(plain);
+        }
         Ok(fused)
     }
 

@@ -63,6 +63,19 @@ pub fn runs_on(plain: &str, fused: &str) -> bool {
     fused > plain + plain / 2 + 2
 }
 
+/// Whether the fused transcript lost a name that Whisper's own (`plain`) already spelled:
+/// fusion is there to repair names, and a second decode pulled towards another name can
+/// undo one that was right ("Open Gimp" -> "Open Game").
+pub fn loses_a_name(names: &[String], plain: &str, fused: &str) -> bool {
+    let (plain, fused) = (words(plain), words(fused));
+    let says = |heard: &[String], name: &[String]| heard.windows(name.len()).any(|run| run == name);
+    names
+        .iter()
+        .map(|name| words(name))
+        .filter(|name| !name.is_empty())
+        .any(|name| says(&plain, &name) && !says(&fused, &name))
+}
+
 /// Lower-case words of letters, digits and apostrophes.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
@@ -118,6 +131,29 @@ mod tests {
         ));
         assert!(runs_on("", "a b c"));
         assert!(!runs_on("", "a b"));
+    }
+
+    #[test]
+    fn a_fused_transcript_may_not_lose_a_name_whisper_spelled() {
+        let apps = names(&["GIMP", "Thunderbird", "Tadhg O'Sullivan"]);
+        assert!(loses_a_name(&apps, "Open Gimp", "Open Game!"));
+        assert!(loses_a_name(
+            &apps,
+            "call Tadhg O'Sullivan",
+            "call Tadhg O Sullivan"
+        ));
+        // Repairing one and keeping the other is what fusion is for.
+        assert!(!loses_a_name(
+            &apps,
+            "open gimp and start on the bird",
+            "Open GIMP and start Thunderbird."
+        ));
+        assert!(!loses_a_name(
+            &apps,
+            "Start on the moon.",
+            "Start Thunderbird,"
+        ));
+        assert!(!loses_a_name(&[], "Open Gimp", "Open Game"));
     }
 
     #[test]

@@ -200,7 +200,10 @@ async fn gated_fusion_leaves_speech_without_names_to_whisper_and_repairs_names()
     let lm = personal_model(dir.path());
     let names: Vec<&str> = APPS.iter().chain(NOTES).copied().collect();
     let mut worker = loaded_worker().await;
-    // Nothing here sounds like a name: the transcript is Whisper's own, word for word.
+    // Nothing here sounds like a name: no name may come into the transcript. (Not "Whisper's
+    // text word for word": Whisper alone is not deterministic on every clip, its temperature
+    // fallback samples, and with 8-bit weights "your call" came out "your core" in one run
+    // and "your call" in the next.)
     for (text, voice) in [
         ("the weather will be sunny tomorrow", "en-us"),
         ("your call is important to us", "en-gb"),
@@ -208,7 +211,18 @@ async fn gated_fusion_leaves_speech_without_names_to_whisper_and_repairs_names()
         let audio = speak(text, voice, 150);
         let plain = transcribe(&mut worker, audio.clone(), None).await;
         let gated = transcribe(&mut worker, audio, Some(gated(vec![lm.clone()], &names))).await;
-        assert_eq!(gated.text, plain.text, "{text:?}");
+        for name in &names {
+            assert!(
+                !says(&gated.text, name) || says(&plain.text, name),
+                "{text:?}: gated fusion brought in {name:?}: {:?} -> {:?}",
+                plain.text,
+                gated.text
+            );
+        }
+        assert!(
+            says(&gated.text, "important") || says(&gated.text, "sunny"),
+            "{gated:?}"
+        );
     }
     // Whisper alone says "Start on the bird" and "Open game" for these (tiny.en, beam 4).
     let mut fixed = Vec::new();
