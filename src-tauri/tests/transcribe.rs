@@ -115,37 +115,32 @@ fn bad_files_get_clear_errors_and_the_good_ones_still_work() {
 fn a_faster_whisper_directory_can_be_imported_by_hand() {
     let f = Fixture::new();
     let dir = f.models().join("whisper-tiny.en-ct2");
-    let out = f.file("mine.bin");
-    let output = f.sotto(&[
-        "models",
-        "import",
-        dir.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // Imports the model to `name` with `extra` arguments; the file's size.
+    let import = |name: &str, extra: &[&str]| {
+        let out = f.file(name);
+        let mut args = vec![
+            "models",
+            "import",
+            dir.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let output = f.sotto(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::metadata(&out).unwrap().len()
+    };
     // 8-bit matrices by default: a little over half of the f16 file (77.7 MB).
-    let q8_0_bytes = std::fs::metadata(&out).unwrap().len();
+    let q8_0_bytes = import("mine.bin", &[]);
     assert!(
         (40_000_000..50_000_000).contains(&q8_0_bytes),
         "{q8_0_bytes}"
     );
-    let f16 = f.file("mine-f16.bin");
-    let output = f.sotto(&[
-        "models",
-        "import",
-        dir.to_str().unwrap(),
-        "--output",
-        f16.to_str().unwrap(),
-        "--matrices",
-        "f16",
-    ]);
-    assert!(output.status.success());
-    assert!(std::fs::metadata(&f16).unwrap().len() > 70_000_000);
+    assert!(import("mine-f16.bin", &["--matrices", "f16"]) > 70_000_000);
     let not_a_model = f.sotto(&["models", "import", f.home().to_str().unwrap()]);
     assert_eq!(not_a_model.status.code(), Some(1));
     assert!(

@@ -37,7 +37,7 @@ const FTYPE_F16: i32 = 1;
 const FTYPE_Q8_0: i32 = 2 * 1000 + 7;
 
 /// Values per Q8_0 block, each block one f16 scale and 32 signed bytes (`block_q8_0` in ggml).
-pub(crate) const Q8_0_BLOCK: usize = 32;
+const Q8_0_BLOCK: usize = 32;
 
 /// The element type of one tensor in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

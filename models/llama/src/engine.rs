@@ -306,17 +306,12 @@ impl<'m> Session<'m> {
     ) -> Result<(usize, bool), WorkerFailure> {
         debug_assert!(keep <= prefix::common(&self.cached, prompt));
         let mut reused = keep;
-        let trimmed = u32::try_from(reused).ok().and_then(|from| {
-            self.context
-                .kv_cache_seq_rm(SEQUENCE, Some(from), None)
-                .ok()
-        });
-        if trimmed.is_none() {
+        if !self.keep_only(reused) {
             // Some memories (recurrent models) cannot drop a tail: start over.
             self.context.clear_kv_cache();
+            self.cached.clear();
             reused = 0;
         }
-        self.cached.truncate(reused);
         for chunk in prompt[reused..].chunks(self.chunk) {
             if listener.cancelled() {
                 return Ok((reused, true));
@@ -324,6 +319,20 @@ impl<'m> Session<'m> {
             self.decode_chunk(chunk, Logits::Last)?;
         }
         Ok((reused, false))
+    }
+
+    /// Drops the cache after its first `len` tokens; false (and the cache unchanged) if this
+    /// memory cannot drop a tail.
+    fn keep_only(&mut self, len: usize) -> bool {
+        let dropped = u32::try_from(len).ok().and_then(|from| {
+            self.context
+                .kv_cache_seq_rm(SEQUENCE, Some(from), None)
+                .ok()
+        });
+        if dropped.is_some() {
+            self.cached.truncate(len);
+        }
+        dropped.is_some()
     }
 
     /// Adds generated tokens to the cache, in one batch (logits for the last only). Returns

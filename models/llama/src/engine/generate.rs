@@ -16,7 +16,6 @@ use sotto_protocol::{ErrorKind, WorkerFailure};
 
 use super::{
     check_request, elapsed_ms, failure, grammar_failure, Listener, Logits, Render, Session,
-    SEQUENCE,
 };
 use crate::draft;
 use crate::prefix;
@@ -90,17 +89,13 @@ impl Session<'_> {
                 None => Vec::new(),
             };
             if !forced.is_empty() {
-                let tokens: Vec<LlamaToken> =
-                    forced.iter().map(|&t| LlamaToken(t as i32)).collect();
-                for (n, &token) in tokens.iter().enumerate() {
-                    // The grammar's end is known without evaluating what led to it.
-                    let done =
-                        n + 1 == tokens.len() && matcher.as_ref().is_some_and(Matcher::is_stopped);
-                    if let Some(stop) =
-                        answer.take(&vocab.token_to_piece(token, false, None), done, listener)
-                    {
-                        break 'generation stop;
-                    }
+                let tokens = llama_tokens(&forced);
+                // The grammar's end is known without evaluating what led to it.
+                let done = matcher.as_ref().is_some_and(Matcher::is_stopped);
+                if let Some(stop) = answer.take_all(&tokens, done, listener, |t| {
+                    vocab.token_to_piece(t, false, None)
+                }) {
+                    break 'generation stop;
                 }
                 if self.cached.len() + tokens.len() > self.n_ctx {
                     break StopReason::ContextFull;
@@ -171,21 +166,18 @@ impl Session<'_> {
         if !rest.is_empty() {
             listener.piece(&rest);
         }
-        let text = answer.text;
-        let generated = answer.generated;
-        let answer_guesses = answer.kept_guesses;
         if answer.guessed > 0 {
             tracing::debug!(
                 guessed = answer.guessed,
                 kept = answer.kept_guesses,
-                generated,
+                generated = answer.generated,
                 "prompt-lookup drafts"
             );
         }
-        completion.text = text.text().to_string();
+        completion.text = answer.text.text().to_string();
         completion.stop = stop;
-        completion.generated_tokens = generated;
-        completion.guessed_tokens = answer_guesses as u32;
+        completion.generated_tokens = answer.generated;
+        completion.guessed_tokens = answer.kept_guesses as u32;
         completion.generate_ms = elapsed_ms(generate_started);
         Ok(completion)
     }
@@ -214,22 +206,15 @@ impl Session<'_> {
                 if !forced.is_empty() {
                     // Forced tokens are taken as `generate` takes them, or the guesses
                     // end here.
-                    let forced: Vec<LlamaToken> =
-                        forced.iter().map(|&t| LlamaToken(t as i32)).collect();
+                    let forced = llama_tokens(&forced);
                     if !rest.starts_with(&forced) {
                         return Ok((kept, None));
                     }
                     matcher.consume_ff_tokens();
-                    let mut stop = None;
-                    for (n, &token) in forced.iter().enumerate() {
-                        let done = n + 1 == forced.len() && matcher.is_stopped();
-                        stop =
-                            answer.take(&vocab.token_to_piece(token, false, None), done, listener);
-                        if stop.is_some() {
-                            break;
-                        }
-                    }
                     kept += forced.len();
+                    let stop = answer.take_all(&forced, matcher.is_stopped(), listener, |t| {
+                        vocab.token_to_piece(t, false, None)
+                    });
                     if stop.is_some() {
                         return Ok((kept, stop));
                     }
@@ -293,17 +278,10 @@ impl Session<'_> {
 
     /// Drops the cache after its first `len` tokens (guesses the model did not confirm).
     fn truncate_cache(&mut self, len: usize) -> Result<(), WorkerFailure> {
-        let from = u32::try_from(len).ok();
-        match from.and_then(|from| {
-            self.context
-                .kv_cache_seq_rm(SEQUENCE, Some(from), None)
-                .ok()
-        }) {
-            Some(()) => {
-                self.cached.truncate(len);
-                Ok(())
-            }
-            _ => Err(self.forget("the cache cannot drop unconfirmed guesses")),
+        if self.keep_only(len) {
+            Ok(())
+        } else {
+            Err(self.forget("the cache cannot drop unconfirmed guesses"))
         }
     }
 
@@ -367,7 +345,26 @@ struct Answer {
     kept_guesses: usize,
 }
 
+/// llguidance's token ids as llama.cpp's.
+fn llama_tokens(ids: &[u32]) -> Vec<LlamaToken> {
+    ids.iter().map(|&t| LlamaToken(t as i32)).collect()
+}
+
 impl Answer {
+    /// Adds `tokens` one by one (`done`: the grammar ends with the last), their text from
+    /// `piece`. Returns why the answer ends, if it does within them.
+    fn take_all(
+        &mut self,
+        tokens: &[LlamaToken],
+        done: bool,
+        listener: &mut impl Listener,
+        piece: impl Fn(LlamaToken) -> Vec<u8>,
+    ) -> Option<StopReason> {
+        tokens.iter().enumerate().find_map(|(n, &token)| {
+            self.take(&piece(token), done && n + 1 == tokens.len(), listener)
+        })
+    }
+
     /// Adds one token's text (`done`: the grammar ends with it). Returns why the answer
     /// ends here, if it does.
     fn take(
