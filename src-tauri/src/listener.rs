@@ -131,7 +131,7 @@ pub async fn prepare(
             ..CaptureConfig::default()
         },
         mode,
-        partial_every: speech.partials.then_some(Duration::from_millis(1000)),
+        partial_every: speech.partials.then_some(PARTIAL_EVERY),
         options: asr::live_options(app).await,
         recordings_dir: speech
             .keep_recordings
@@ -385,14 +385,7 @@ impl Session<'_> {
     async fn partial(&mut self, so_far: &[f32]) -> Result<()> {
         self.last_partial_len = so_far.len();
         let pcm = so_far.iter().map(|&s| sotto_audio::f32_to_i16(s)).collect();
-        // A partial is a glimpse: greedy, no language model; the final decode is the one
-        // that gets them.
-        let options = DecodeOptions {
-            audio_context: AudioContext::Scaled,
-            beam_size: 1,
-            fusion: None,
-            ..self.config.options.clone()
-        };
+        let options = partial_options(&self.config.options);
         match self.engine.transcribe(pcm, options).await {
             Ok(t) if !t.text.is_empty() => {
                 send(self.events, ListenEvent::Partial { text: t.text }).await
@@ -423,6 +416,21 @@ impl Session<'_> {
             Some(utterance) => self.finish(utterance, Duration::ZERO).await,
             None => Ok(()),
         }
+    }
+}
+
+/// How much more audio makes the next partial transcript (with `speech.partials` on).
+pub const PARTIAL_EVERY: Duration = Duration::from_millis(1000);
+
+/// How partial transcripts are decoded, given the final decode's options: greedy, the
+/// context scaled, no language model. A partial is a glimpse; the final decode is the one
+/// that gets them.
+pub fn partial_options(options: &DecodeOptions) -> DecodeOptions {
+    DecodeOptions {
+        audio_context: AudioContext::Scaled,
+        beam_size: 1,
+        fusion: None,
+        ..options.clone()
     }
 }
 

@@ -15,19 +15,57 @@ fn json_lines(stdout: &[u8]) -> Vec<Value> {
 }
 
 /// Plain requests whose plans must be exactly right (calls, arguments, graph): one eval
-/// run, so the model's prompt is evaluated once.
+/// run, so the model's prompt is evaluated once. Then the same requests with the planner
+/// primed on each request but its last word first (what a partial transcript or typing
+/// does): the plans must still be exactly right, and far less prompt left to evaluate.
 #[test]
 fn requests_get_exactly_the_right_plans() {
     let fixture = Fixture::new().with_planner();
     let set = manifest_dir().join("tests/data/exact-plans.jsonl");
-    let output = fixture.sotto(&["eval", "plan", set.to_str().unwrap(), "--json"]);
+    let set = set.to_str().unwrap();
+    let plain = exact_plans(&fixture, &["eval", "plan", set, "--json"]);
+    let primed = exact_plans(
+        &fixture,
+        &["eval", "plan", set, "--json", "--prime-all-but", "1"],
+    );
+    let evaluated = |case: &Value| {
+        case["prompt_tokens"].as_u64().unwrap() - case["cached_prompt_tokens"].as_u64().unwrap()
+    };
+    let (mut before, mut after) = (0, 0);
+    for (plain, primed) in plain.iter().zip(&primed) {
+        assert_eq!(plain["id"], primed["id"]);
+        if !plain["fast_path"].is_null() {
+            continue;
+        }
+        assert!(
+            evaluated(primed) <= evaluated(plain),
+            "priming cannot add work: {plain} then {primed}"
+        );
+        before += evaluated(plain);
+        after += evaluated(primed);
+    }
+    assert!(before > 0, "some requests must go to the model");
+    assert!(
+        after * 2 < before,
+        "primed, the planner evaluated {after} prompt tokens against {before}"
+    );
+}
+
+/// Runs `sotto eval plan` on the exact-plans set and checks every plan is right; returns
+/// the cases' JSON lines.
+fn exact_plans(fixture: &Fixture, args: &[&str]) -> Vec<Value> {
+    let output = fixture.sotto(args);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    assert!(output.status.success(), "{args:?}: {stderr}");
     let lines = json_lines(&output.stdout);
-    let cases: Vec<&Value> = lines.iter().filter(|l| l.get("id").is_some()).collect();
+    let cases: Vec<Value> = lines
+        .iter()
+        .filter(|l| l.get("id").is_some())
+        .cloned()
+        .collect();
     assert_eq!(cases.len(), 7, "{lines:?}");
     for case in &cases {
-        assert_eq!(case["ok"], true, "{case}");
+        assert_eq!(case["ok"], true, "{args:?}: {case}");
     }
     let summary = &lines.last().unwrap()["summary"];
     let total = summary
@@ -38,6 +76,7 @@ fn requests_get_exactly_the_right_plans() {
         .unwrap();
     assert_eq!(total["valid_pct"], 100.0, "{total}");
     assert_eq!(total["success_pct"], 100.0, "{total}");
+    cases
 }
 
 #[test]

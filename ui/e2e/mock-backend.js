@@ -259,6 +259,7 @@
 
   const commands = {
     status: () => status,
+    prepare: () => null,
     submit: ({ text }) => {
       cancelled = false;
       const run = /message/i.test(text) ? messageScenario : timerScenario;

@@ -30,6 +30,11 @@ export async function submit(args: { text: string }): Promise<void> {
   await invoke<null>("submit", args);
 }
 
+/** The request being typed so far: the planner gets ready for it (nothing runs). */
+export async function prepare(args: { text: string }): Promise<void> {
+  await invoke<null>("prepare", args);
+}
+
 export async function cancel(): Promise<void> {
   await invoke<null>("cancel");
 }

@@ -50,6 +50,10 @@ export async function startApp(root: HTMLElement): Promise<App> {
         command.restore(text);
       });
     },
+    onTyping(text) {
+      // Only time is at stake: a failure here shows up, if at all, when the request runs.
+      api.prepare({ text }).catch(() => {});
+    },
     onCancel() {
       api
         .cancel()

@@ -4,7 +4,13 @@ import { h } from "./dom";
 export interface CommandBoxOptions {
   onSubmit(text: string): void;
   onCancel(): void;
+  /** The person paused typing: what the field holds (two words or more), so the backend can
+   * get ready for the request it is becoming. */
+  onTyping?(text: string): void;
 }
+
+/** How long typing must pause before `onTyping` hears of it. */
+export const TYPING_PAUSE_MS = 300;
 
 export interface CommandBox {
   element: HTMLElement;
@@ -38,8 +44,18 @@ export function createCommandBox(options: CommandBoxOptions): CommandBox {
   const form = h("form", { className: "command-box", attrs: { role: "search", "aria-label": "Command" } }, input, run, cancel);
   let busy = false;
 
+  let pause: ReturnType<typeof setTimeout> | undefined;
+  input.addEventListener("input", () => {
+    clearTimeout(pause);
+    pause = setTimeout(() => {
+      const text = input.value.trim();
+      if (!busy && text.split(/\s+/).length >= 2) options.onTyping?.(text);
+    }, TYPING_PAUSE_MS);
+  });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    clearTimeout(pause);
     if (busy) return;
     const text = input.value.trim();
     if (!text) return;

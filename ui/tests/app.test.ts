@@ -36,6 +36,7 @@ beforeEach(async () => {
   mocked.history.mockResolvedValue([row(1)]);
   mocked.tools.mockResolvedValue([tool("timer_set"), tool("message_send", { risk: "sends", setting: "always-ask", set_by_user: true, plugin: "chat", always_asks: "sends messages or posts on your behalf" })]);
   mocked.submit.mockResolvedValue(undefined);
+  mocked.prepare.mockResolvedValue(undefined);
   mocked.cancel.mockResolvedValue(undefined);
   mocked.confirmAnswer.mockResolvedValue(undefined);
   mocked.onVoice.mockImplementation(async (h) => ((emitVoice = h), () => {}));
@@ -102,6 +103,41 @@ describe("the window", () => {
     emitRequest({ kind: "done", utterance: 5, reply: "Timer set.", ok: true, plan_ms: 3, fast_path: null });
     expect(busy()).toEqual({ run: false, cancel: false });
     expect(byTestId("reply")?.textContent).toBe("Timer set.");
+  });
+
+  it("lets the planner get ready when typing pauses, never for one word or a submitted text", async () => {
+    vi.useFakeTimers();
+    try {
+      await start();
+      const input = byTestId("command-input") as HTMLInputElement;
+      const type = (text: string) => {
+        input.value = text;
+        input.dispatchEvent(new Event("input"));
+      };
+      type("set");
+      vi.advanceTimersByTime(1000);
+      expect(mocked.prepare).not.toHaveBeenCalled();
+      type("set a");
+      vi.advanceTimersByTime(100);
+      type("set a timer for");
+      vi.advanceTimersByTime(1000);
+      expect(mocked.prepare).toHaveBeenCalledTimes(1);
+      expect(mocked.prepare).toHaveBeenCalledWith({ text: "set a timer for" });
+      type("set a timer for ten minutes");
+      submit("set a timer for ten minutes");
+      vi.advanceTimersByTime(1000);
+      expect(mocked.prepare).toHaveBeenCalledTimes(1);
+      type("not while busy");
+      vi.advanceTimersByTime(1000);
+      expect(mocked.prepare).toHaveBeenCalledTimes(1);
+      emitRequest({ kind: "done", utterance: 5, reply: "Timer set.", ok: true, plan_ms: 3, fast_path: null });
+      mocked.prepare.mockRejectedValue("no planner");
+      type("and then another");
+      vi.advanceTimersByTime(1000);
+      expect(mocked.prepare).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("ignores an empty command", async () => {

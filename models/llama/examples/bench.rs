@@ -323,6 +323,7 @@ async fn main() {
             id: 1,
             prompt: stable.clone(),
             cache_file: Some(file.clone()),
+            interruptible: false,
         };
         match worker.call(&request).await.expect("the worker answers") {
             LmResponse::Primed {

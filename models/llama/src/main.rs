@@ -255,25 +255,34 @@ fn answer(
                 id,
                 prompt,
                 cache_file,
+                interruptible,
             } => {
                 let response = match session.as_deref_mut() {
                     None => not_loaded(id),
-                    Some(session) => match session.prime(&prompt, cache_file.as_deref()) {
-                        Ok(primed) => {
-                            tracing::info!(?primed, "primed");
-                            LmResponse::Primed {
-                                id,
-                                tokens: primed.tokens,
-                                from_file: primed.from_file,
-                                evaluated: primed.evaluated,
-                                ms: primed.ms,
+                    Some(session) => {
+                        let mut interrupt = Interrupt {
+                            inbox: &mut *inbox,
+                            id,
+                        };
+                        let interrupt = interruptible.then_some(&mut interrupt);
+                        match session.prime(&prompt, cache_file.as_deref(), interrupt) {
+                            Ok(primed) => {
+                                tracing::info!(?primed, "primed");
+                                LmResponse::Primed {
+                                    id,
+                                    tokens: primed.tokens,
+                                    from_file: primed.from_file,
+                                    evaluated: primed.evaluated,
+                                    ms: primed.ms,
+                                    cancelled: primed.cancelled,
+                                }
                             }
+                            Err(failure) => LmResponse::Failed {
+                                id: Some(id),
+                                failure,
+                            },
                         }
-                        Err(failure) => LmResponse::Failed {
-                            id: Some(id),
-                            failure,
-                        },
-                    },
+                    }
                 };
                 frame::write_blocking(out, &response)?;
             }
@@ -333,6 +342,20 @@ impl<W: Write> Listener for Stream<'_, W> {
 
     fn cancelled(&mut self) -> bool {
         self.broken.is_some() || self.inbox.cancel_requested(self.id)
+    }
+}
+
+/// An interruptible prime's link to the app: a `Cancel` with its id stops it.
+struct Interrupt<'a> {
+    inbox: &'a mut Inbox,
+    id: u64,
+}
+
+impl Listener for Interrupt<'_> {
+    fn piece(&mut self, _text: &str) {}
+
+    fn cancelled(&mut self) -> bool {
+        self.inbox.cancel_requested(self.id)
     }
 }
 

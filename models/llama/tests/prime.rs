@@ -344,3 +344,66 @@ async fn bad_primes_are_answered_not_fatal() {
     let fine = prime(&mut worker, 5, chat("Be brief.", "Hi"), None).await;
     assert!(fine.tokens > 3, "{fine:?}");
 }
+
+/// An interruptible prime (speculative work: a partial transcript while the person still
+/// speaks) stops at a `Cancel` between two small chunks, keeps the start it evaluated, and a
+/// generation after it answers as it would have without any prime.
+#[tokio::test]
+async fn an_interruptible_prime_stops_at_a_cancel_and_keeps_its_start() {
+    let expected = unprimed_answer(smollm()).await;
+    let mut worker = loaded_worker(smollm()).await;
+    let prime = LmRequest::Prime {
+        id: 1,
+        prompt: stable_prompt(),
+        cache_file: None,
+        interruptible: true,
+    };
+    // Sent together: the cancel is in the worker's inbox within a chunk or two.
+    worker.send(&prime).await.unwrap();
+    worker.send(&LmRequest::Cancel { id: 1 }).await.unwrap();
+    let (tokens, evaluated, cancelled) = match worker.recv().await.unwrap() {
+        LmResponse::Primed {
+            id: 1,
+            tokens,
+            evaluated,
+            cancelled,
+            from_file: false,
+            ..
+        } => (tokens, evaluated, cancelled),
+        other => panic!("{other:?}"),
+    };
+    assert!(cancelled, "a cancel waiting in the inbox stops it");
+    assert!(tokens > 100, "{tokens}");
+    assert!(
+        evaluated < tokens && evaluated <= 16,
+        "stopped within two small chunks: {evaluated} of {tokens}"
+    );
+    let answer = generate(&mut worker, request(2, full(REQUEST), 12)).await;
+    assert_eq!(
+        answer.completion.cached_prompt_tokens, evaluated,
+        "the evaluated start is kept: {:?}",
+        answer.completion
+    );
+    assert_eq!(answer.completion.text, expected, "and changes no answer");
+
+    // Uninterrupted, it primes all of it; a late cancel (after its answer) is ignored.
+    let whole = LmRequest::Prime {
+        id: 3,
+        prompt: stable_prompt(),
+        cache_file: None,
+        interruptible: true,
+    };
+    match worker.call(&whole).await.unwrap() {
+        LmResponse::Primed {
+            id: 3,
+            tokens: all,
+            cancelled: false,
+            ..
+        } => assert_eq!(all, tokens),
+        other => panic!("{other:?}"),
+    }
+    worker.send(&LmRequest::Cancel { id: 3 }).await.unwrap();
+    let answer = generate(&mut worker, request(4, full(REQUEST), 12)).await;
+    assert_eq!(answer.completion.cached_prompt_tokens, tokens);
+    assert_eq!(answer.completion.text, expected);
+}

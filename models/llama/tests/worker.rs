@@ -15,7 +15,10 @@ async fn hello_and_load_describe_the_worker_and_the_model() {
     let mut worker = LmWorker::spawn(&worker_spec()).await.unwrap();
     assert_eq!(worker.hello().worker, "sotto-lm");
     assert_eq!(worker.hello().protocol, PROTOCOL_VERSION);
-    assert_eq!(PROTOCOL_VERSION, 3, "version 3 added Prime");
+    assert_eq!(
+        PROTOCOL_VERSION, 4,
+        "version 3 added Prime, version 4 its interruption"
+    );
     let info = match worker.call(&load(qwen())).await.unwrap() {
         LmResponse::Loaded(info) => info,
         other => panic!("{other:?}"),

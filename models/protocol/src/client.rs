@@ -380,6 +380,16 @@ impl<Req: Serialize + Clone, Resp: DeserializeOwned> Supervisor<Req, Resp> {
         self.settle(result).map(Ok)
     }
 
+    /// Starts the worker and runs its setup now if it is not running (so that a later
+    /// request finds it ready); a running worker is left as it is.
+    pub async fn start<E>(
+        &mut self,
+        setup_ok: impl Fn(&Resp) -> Result<(), E>,
+    ) -> Result<Result<(), E>, WorkerError> {
+        self.last_used = Instant::now();
+        Ok(self.running(setup_ok).await?.map(|_| ()))
+    }
+
     /// The running worker, started and set up first if there is none.
     async fn running<E>(
         &mut self,

@@ -20,9 +20,10 @@ pub mod lm;
 
 /// Bumped when messages are added or change. Version 1: `Hello`, the ASR messages (`asr`).
 /// Version 2: the LM messages (`lm`). Version 3: `LmRequest::Prime` and `LmResponse::Primed`
-/// (the LM worker's prompt prefix, kept in a file between processes). The client refuses a worker of any other version, so an
-/// app and its workers always come from the same build.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// (the LM worker's prompt prefix, kept in a file between processes). Version 4: an
+/// interruptible `Prime`, stopped by `Cancel` (`Primed.cancelled`). The client refuses a
+/// worker of any other version, so an app and its workers always come from the same build.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The largest frame either side accepts (a transcription request carrying 30 s of 16 kHz
 /// PCM as base64 is about 1.3 MB).

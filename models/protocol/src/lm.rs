@@ -1,5 +1,5 @@
 //! Messages between the app and `sotto-lm`, the language-model worker. Since version 2
-//! (`Prime` and `Primed` since version 3).
+//! (`Prime` and `Primed` since version 3; an interruptible `Prime` since version 4).
 //!
 //! One `Generate` at a time: its answer is a stream of [`LmResponse::Token`]s followed by one
 //! [`LmResponse::Done`] (or one [`LmResponse::Failed`]). The concatenated token texts are
@@ -47,11 +47,18 @@ pub enum LmRequest {
     /// prompt is evaluated and the file (re)written, atomically. A missing, damaged or
     /// mismatched file, or a folder that cannot be written, is not a failure (the worker logs
     /// a warning). Name the file per model; the caller owns its folder.
+    ///
+    /// An `interruptible` prime (since version 4) is speculative work, such as a partial
+    /// transcript primed while the person still speaks: it is evaluated in small chunks, and
+    /// a `Cancel` with its id stops it between two of them. Its `Primed` then says
+    /// `cancelled`, and the cache keeps what was evaluated (the start of the prompt).
     Prime {
         id: u64,
         prompt: Prompt,
         #[serde(default)]
         cache_file: Option<PathBuf>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        interruptible: bool,
     },
     /// Finish the current request, then exit.
     Shutdown,
@@ -217,6 +224,10 @@ pub enum LmResponse {
         evaluated: u32,
         /// Loading or evaluating (and writing the file).
         ms: u64,
+        /// An interruptible prime stopped by a `Cancel` before the end of its prompt; the
+        /// cache holds `tokens - evaluated` + `evaluated` of it. Since version 4.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cancelled: bool,
     },
     Failed {
         id: Option<u64>,
@@ -293,6 +304,7 @@ mod tests {
             id: 4,
             prompt: Prompt::Text { text: "abc".into() },
             cache_file: Some("/cache/qwen.state".into()),
+            interruptible: false,
         };
         let line = serde_json::to_string(&prime).unwrap();
         assert_eq!(
@@ -319,6 +331,7 @@ mod tests {
             from_file: false,
             evaluated: 30,
             ms: 40,
+            cancelled: false,
         };
         let line = serde_json::to_string(&primed).unwrap();
         assert_eq!(
@@ -332,5 +345,34 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(older, LmResponse::Primed { evaluated: 0, .. }));
+
+        // Version 4: an interruptible prime, and one that was cancelled.
+        let speculative = LmRequest::Prime {
+            id: 6,
+            prompt: Prompt::Text { text: "abc".into() },
+            cache_file: None,
+            interruptible: true,
+        };
+        let line = serde_json::to_string(&speculative).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"prime","id":6,"prompt":{"kind":"text","text":"abc"},"cache_file":null,"interruptible":true}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<LmRequest>(&line).unwrap(),
+            speculative
+        );
+        let stopped: LmResponse = serde_json::from_str(
+            r#"{"type":"primed","id":6,"tokens":40,"from_file":false,"evaluated":16,"ms":90,"cancelled":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            stopped,
+            LmResponse::Primed {
+                cancelled: true,
+                evaluated: 16,
+                ..
+            }
+        ));
     }
 }

@@ -148,6 +148,41 @@ impl Assistant {
         Ok(())
     }
 
+    /// Gets the planner ready, in the background, for a request that will start like
+    /// `partial` (what the person has said so far): the planner puts its retrieved example
+    /// and those words in the model's cache (`Planner::prepare`), so when the final
+    /// transcript comes only what changed is evaluated. Starts the planner if it is not
+    /// loaded. Skipped while a request runs or another priming is under way: partials come
+    /// every second, and the newest one is worth more than a queue of old ones.
+    pub fn prepare_later(self: &Arc<Assistant>, partial: String) {
+        if self.busy() {
+            return;
+        }
+        let assistant = Arc::clone(self);
+        tauri::async_runtime::spawn(async move {
+            let Ok(mut planner) = assistant.planner.try_lock() else {
+                return;
+            };
+            if planner.is_none() {
+                match start_planner(&assistant.app).await {
+                    Ok(started) => *planner = Some(started),
+                    Err(e) => {
+                        // The request will start it again and say what is wrong.
+                        tracing::warn!("the planner did not start: {e:#}");
+                        return;
+                    }
+                }
+            }
+            if let Some(planner) = planner.as_mut() {
+                match planner.prepare(&partial).await {
+                    Ok(primed) => tracing::debug!(?primed, "planner primed on a partial"),
+                    // Only time is lost: the request evaluates its whole prompt.
+                    Err(e) => tracing::debug!("priming the planner failed: {e:#}"),
+                }
+            }
+        });
+    }
+
     /// The tools changed (a plugin switched on or off): the planner is built again with the
     /// new set, in the background, so the next request plans with it.
     pub fn tools_changed(self: &Arc<Assistant>) {

@@ -29,6 +29,13 @@ pub async fn submit(assistant: Shared<'_>, text: String) -> Result<(), String> {
     assistant.submit(text)
 }
 
+/// The request being typed so far: the planner primes for it in the background.
+#[tauri::command]
+pub async fn prepare(assistant: Shared<'_>, text: String) -> Result<(), String> {
+    assistant.prepare_later(text);
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn cancel(assistant: Shared<'_>) -> Result<(), String> {
     assistant.cancel();

@@ -125,6 +125,7 @@ pub fn run() -> ExitCode {
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::submit,
+            commands::prepare,
             commands::cancel,
             commands::confirm_answer,
             commands::pending_confirmations,

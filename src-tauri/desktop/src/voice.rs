@@ -287,7 +287,10 @@ impl Voice {
                 }
             }
             ListenEvent::SpeechStarted => self.ui.voice(&VoiceUpdate::Started),
-            ListenEvent::Partial { text } => self.ui.voice(&VoiceUpdate::Partial { text }),
+            ListenEvent::Partial { text } => {
+                self.assistant.prepare_later(text.clone());
+                self.ui.voice(&VoiceUpdate::Partial { text });
+            }
             ListenEvent::Heard(heard) => {
                 let utterance = heard.utterance;
                 self.ui.voice(&VoiceUpdate::Heard {

@@ -8,6 +8,13 @@
 //! the executor would start the first tool (it dispatches a parsed step in microseconds; the
 //! tools' own time is theirs, measured by `sotto do`). Both configurations plan the same
 //! transcripts; the transcript stage is measured once and shared.
+//!
+//! Two more configurations replay each clip in real time as a push-to-talk session hears it:
+//! a partial transcript for every second of audio (`speech.partials`), then the final one at
+//! the end of speech, decoded again. In the first the partials are only shown (the baseline);
+//! in the second each primes the planner while the person is still speaking
+//! (`Planner::prepare`: the retrieved example and the words so far put in the worker's KV
+//! cache), taking turns with the speech decodes on the cores as the desktop app does.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -21,8 +28,10 @@ use super::speech::{peak_rss_mb, percentile, rss_mb};
 use crate::app::App;
 use crate::engines::asr::{self, AsrEngine};
 use crate::engines::lm;
-use crate::planning::Planner;
+use crate::listener::{partial_options, PARTIAL_EVERY};
+use crate::planning::{Planned, Planner};
 use crate::speech_sets;
+use sotto_protocol::asr::DecodeOptions;
 
 #[derive(Debug, Args)]
 pub struct BenchE2eArgs {
@@ -48,6 +57,10 @@ struct Timing {
     first_step: Option<f64>,
     done: f64,
     fast: bool,
+    /// Prompt tokens the worker evaluated for the plan (the rest were cached or primed).
+    evaluated: u32,
+    /// Prompt tokens evaluated while the utterance was spoken, priming on its partials.
+    primed: u32,
 }
 
 struct Utterance {
@@ -124,6 +137,8 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
                 first_step: planned.first_step.map(after),
                 done: after(planned.total),
                 fast: planned.fast_path.is_some(),
+                evaluated: planned.prompt_tokens - planned.cached_prompt_tokens,
+                primed: 0,
             });
             if args.each {
                 eprintln!(
@@ -136,6 +151,44 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
                     },
                     u.transcript,
                     planned.text.trim().replace('\n', "; ")
+                );
+            }
+        }
+        results.push((name, timings));
+    }
+    // A session with partial transcripts, without and then with priming on them.
+    planner.set_setup(cached(true)?);
+    for (name, priming) in [
+        ("partials, no priming", false),
+        ("primed while speaking", true),
+    ] {
+        let mut timings = Vec::with_capacity(clips.len());
+        for clip in &clips {
+            let (transcript, transcript_ms, planned, planning_from, primed) =
+                hear_while_priming(&mut ears, &mut planner, &clip.samples, &options, priming)
+                    .await?;
+            let after = |d: Duration| planning_from + ms(d);
+            timings.push(Timing {
+                transcript: transcript_ms,
+                retrieved: after(planned.retrieve),
+                first_step: planned.first_step.map(after),
+                done: after(planned.total),
+                fast: planned.fast_path.is_some(),
+                evaluated: planned.prompt_tokens - planned.cached_prompt_tokens,
+                primed,
+            });
+            if args.each {
+                eprintln!(
+                    "{name:<20} {:>6.0} ms  {:<4} {:?} -> {} ({} prompt tokens evaluated)",
+                    after(planned.first_step.unwrap_or(planned.total)),
+                    if planned.fast_path.is_some() {
+                        "fast"
+                    } else {
+                        "lm"
+                    },
+                    transcript,
+                    planned.text.trim().replace('\n', "; "),
+                    planned.prompt_tokens - planned.cached_prompt_tokens,
                 );
             }
         }
@@ -167,6 +220,32 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
     let plan_ready_ms = ms(started.elapsed());
     drop((ears, planner));
 
+    // Back to ready in a session: both workers stopped, then an utterance the model plans is
+    // spoken; its first partial transcript starts the planner (as the desktop's assistant
+    // does), so loading overlaps the speech. Timed from the end of speech to the first step.
+    let mut ears = AsrEngine::new(
+        asr::model_file(app, &asr_id).await?,
+        None,
+        Duration::from_secs(600),
+    );
+    let mut planner = Planner::new(cached(true)?, engine(app, args.model.as_deref()).await?);
+    let spoken = results[0].1.iter().position(|t| !t.fast).unwrap_or(0);
+    let (_, _, planned, planning_from, _) = hear_while_priming(
+        &mut ears,
+        &mut planner,
+        &clips[spoken].samples,
+        &options,
+        true,
+    )
+    .await?;
+    let session_ready_ms = planning_from + ms(planned.first_step.unwrap_or(planned.total));
+    // The same utterance in the warm primed session, for comparison.
+    let session_warm_ms = results
+        .last()
+        .and_then(|(_, t)| t.get(spoken))
+        .map_or(f64::NAN, |t| t.first_step.unwrap_or(t.done));
+    drop((ears, planner));
+
     if args.json {
         let configs: Vec<_> = results
             .iter()
@@ -175,6 +254,8 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
                     "config": name,
                     "utterances": t.len(),
                     "fast_path": t.iter().filter(|t| t.fast).count(),
+                    "prompt_tokens_evaluated": t.iter().map(|t| t.evaluated).sum::<u32>(),
+                    "prompt_tokens_primed": t.iter().map(|t| t.primed).sum::<u32>(),
                     "stages_ms": stage_rows(t).into_iter().map(|(stage, v)| json!({
                         "stage": stage, "n": v.len(),
                         "p50": percentile(&v, 0.5), "p95": percentile(&v, 0.95),
@@ -191,7 +272,7 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
                 "hangover_ms": hangover,
                 "peak_mb": {"sotto": own_peak, "sotto-asr": asr_peak, "sotto-lm": lm_peak},
                 "idle_mb": idle_mb,
-                "ready_after_idle_ms": {"hear": hear_ready_ms, "plan": plan_ready_ms},
+                "ready_after_idle_ms": {"hear": hear_ready_ms, "plan": plan_ready_ms, "primed_session_first_step": session_ready_ms, "primed_session_first_step_warm": session_warm_ms},
                 "transcripts": utterances.iter().map(|u| json!({"reference": u.reference, "transcript": u.transcript})).collect::<Vec<_>>(),
             })
         );
@@ -203,11 +284,13 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
          {threads} cores; ms after the end of speech; tools not run (dry run)\n",
         utterances.len()
     );
-    println!(
-        "{:<34} {:>8} {:>8} {:>5}   {:>8} {:>8} {:>5}",
-        "stage", "p50", "p95", "n", "p50", "p95", "n"
-    );
-    println!("{:<34} {:>23}   {:>23}", "", results[0].0, results[1].0);
+    let mut header = format!("{:<34}", "stage");
+    let mut names = format!("{:<34}", "");
+    for (name, _) in &results {
+        header.push_str(&format!(" {:>8} {:>8} {:>5}  ", "p50", "p95", "n"));
+        names.push_str(&format!(" {name:>23}  "));
+    }
+    println!("{}\n{}", header.trim_end(), names.trim_end());
     let rows: Vec<Vec<(&str, Vec<f64>)>> = results.iter().map(|(_, t)| stage_rows(t)).collect();
     for (i, (stage, _)) in rows[0].iter().enumerate() {
         let cell = |v: &Vec<f64>| {
@@ -222,11 +305,8 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
                 )
             }
         };
-        println!(
-            "{stage:<34} {}   {}",
-            cell(&rows[0][i].1),
-            cell(&rows[1][i].1)
-        );
+        let cells: Vec<String> = rows.iter().map(|r| cell(&r[i].1)).collect();
+        println!("{stage:<34} {}", cells.join("   "));
     }
     let fast = results[0].1.iter().filter(|t| t.fast).count();
     println!(
@@ -245,10 +325,87 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
     );
     println!(
         "idle (workers unloaded): {} resident; back to ready: first transcript {hear_ready_ms:.0} ms, \
-         first plan {plan_ready_ms:.0} ms (worker start, model load, cached prompt from disk)",
-        mb(idle_mb)
+         first plan {plan_ready_ms:.0} ms (worker start, model load, cached prompt from disk); \
+         primed while speaking, the first step {session_ready_ms:.0} ms after the end of speech \
+         ({:?}, the planner started by its first partial; warm: {session_warm_ms:.0} ms)",
+        mb(idle_mb),
+        utterances[spoken].reference,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the replayed session's ears tell its planner.
+enum Heard {
+    Partial(String),
+    /// The final transcript, when the end of speech was.
+    Final(String, Instant),
+}
+
+/// One utterance through a session that overlaps its stages, replayed in real time: the
+/// speech worker makes a partial transcript for every [`PARTIAL_EVERY`] of audio and the
+/// final one at the end of speech, one after the other as the listener does; meanwhile the
+/// planner primes on the newest partial it has not seen (as the desktop's assistant does)
+/// and plans the final transcript as soon as it has it and is free. Both workers run at once
+/// and share the two cores, as they would. Without `priming`, the partials are only shown,
+/// as before priming existed: the baseline for it. Returns the transcript, its time after the end of
+/// speech, its plan, when (ms after the end of speech) planning it started, and how many
+/// prompt tokens priming evaluated while it was spoken.
+async fn hear_while_priming(
+    ears: &mut AsrEngine,
+    planner: &mut Planner,
+    samples: &[i16],
+    options: &DecodeOptions,
+    priming: bool,
+) -> Result<(String, f64, Planned, f64, u32)> {
+    let (tell, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let hearing = async move {
+        let every = (PARTIAL_EVERY.as_secs_f64() * 16_000.0) as usize;
+        let started = Instant::now();
+        let at = |n: usize| started + Duration::from_secs_f64(n as f64 / 16_000.0);
+        let mut so_far = every;
+        while so_far < samples.len() {
+            tokio::time::sleep_until(at(so_far).into()).await;
+            let partial = ears
+                .transcribe(samples[..so_far].to_vec(), partial_options(options))
+                .await?;
+            let _ = tell.send(Heard::Partial(partial.text));
+            so_far += every;
+        }
+        let end_of_speech = at(samples.len());
+        tokio::time::sleep_until(end_of_speech.into()).await;
+        let transcript = ears.transcribe(samples.to_vec(), options.clone()).await?;
+        let transcript_ms = ms(end_of_speech.elapsed());
+        let _ = tell.send(Heard::Final(transcript.text, end_of_speech));
+        anyhow::Ok(transcript_ms)
+    };
+    let planning = async {
+        let mut primed = 0;
+        loop {
+            let Some(mut news) = heard.recv().await else {
+                anyhow::bail!("the replayed session ended without a final transcript");
+            };
+            // Only the newest partial is worth priming; the final one always comes last.
+            while let Ok(newer) = heard.try_recv() {
+                news = newer;
+            }
+            match news {
+                Heard::Partial(text) => {
+                    if priming {
+                        if let Some(report) = planner.prepare(&text).await? {
+                            primed += report.evaluated;
+                        }
+                    }
+                }
+                Heard::Final(text, end_of_speech) => {
+                    let waited = ms(end_of_speech.elapsed());
+                    let planned = planner.plan(&text, |_| {}).await?;
+                    return anyhow::Ok((text, planned, waited, primed));
+                }
+            }
+        }
+    };
+    let (transcript_ms, (text, planned, waited, primed)) = tokio::try_join!(hearing, planning)?;
+    Ok((text, transcript_ms, planned, waited, primed))
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {

@@ -42,6 +42,11 @@ pub struct EvalPlanArgs {
     pub limit: Option<usize>,
     #[command(flatten)]
     pub planner: PlannerArgs,
+    /// Before each request, prime the planner with the request without its last N words,
+    /// as text being typed or a partial transcript would (`Planner::prepare`); the plan is
+    /// timed from when the whole request is known, so this measures what priming leaves.
+    #[arg(long, value_name = "N")]
+    pub prime_all_but: Option<usize>,
     /// Print every case that failed, with the plan and why.
     #[arg(long)]
     pub show_failures: bool,
@@ -142,7 +147,14 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
             if let Some(functions) = &case.functions {
                 planner.set_setup(PlannerSetup::from_functions(functions.clone()));
             }
-            let outcome = planner.plan(&case.request, |_| {}).await;
+            let primed = match args.prime_all_but {
+                Some(missing) => planner.prepare(&all_but_last(&case.request, missing)).await,
+                None => Ok(None),
+            };
+            let outcome = match primed {
+                Ok(_) => planner.plan(&case.request, |_| {}).await,
+                Err(e) => Err(e.context("priming failed")),
+            };
             let (planned, error) = match outcome {
                 Ok(planned) => (Some(planned), None),
                 Err(e) => (None, Some(format!("{e:#}"))),
@@ -217,6 +229,12 @@ pub async fn run(app: &App, args: EvalPlanArgs) -> Result<ExitCode> {
     }
     print_summary(&summary, args.json);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` without its last `n` words (words: separated by white space).
+fn all_but_last(text: &str, n: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words[..words.len().saturating_sub(n)].join(" ")
 }
 
 fn print_summary(rows: &[Value], as_json: bool) {

@@ -253,6 +253,7 @@ impl AsrEngine {
         options: DecodeOptions,
     ) -> Result<Transcript> {
         let audio = pcm(samples);
+        let _cores = super::CORES.for_speech().await;
         match self
             .ask(|id| AsrRequest::Transcribe { id, audio, options })
             .await?

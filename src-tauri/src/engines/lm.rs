@@ -65,6 +65,19 @@ pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
     gguf.with_context(|| format!("{id} is installed but has no .gguf file"))
 }
 
+/// What [`LmEngine::prime`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrimeReport {
+    /// The prompt's length in tokens.
+    pub tokens: u32,
+    /// Tokens evaluated; the rest were in the cache already.
+    pub evaluated: u32,
+    /// The worker's time.
+    pub ms: u64,
+    /// Stopped before the end of the prompt (the cache holds its start).
+    pub cancelled: bool,
+}
+
 /// A supervised `sotto-lm` with one model loaded.
 #[derive(Debug)]
 pub struct LmEngine {
@@ -114,8 +127,80 @@ impl LmEngine {
                 id: 0,
                 prompt,
                 cache_file,
+                interruptible: false,
             },
         ]);
+    }
+
+    /// Puts `prompt` (a chat without the assistant's opening) in the worker's KV cache now,
+    /// so that a request starting with the same tokens evaluates only the rest: what the
+    /// planner does with a partial transcript while the person is still speaking. Speculative
+    /// work: when `stop` completes first, the worker stops within one small chunk, keeping
+    /// the start it evaluated. Returns how many tokens it evaluated (the rest it already
+    /// held), its time, and whether it was stopped.
+    pub async fn prime_until(
+        &mut self,
+        prompt: Prompt,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<PrimeReport> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = LmRequest::Prime {
+            id,
+            prompt,
+            cache_file: None,
+            interruptible: true,
+        };
+        let cancel = async move {
+            stop.await;
+            LmRequest::Cancel { id }
+        };
+        let mut outcome: Option<Result<PrimeReport>> = None;
+        let streamed = self
+            .supervisor
+            .stream(&request, loaded, cancel, |response| match response {
+                LmResponse::Primed {
+                    id: got,
+                    tokens,
+                    evaluated,
+                    ms,
+                    cancelled,
+                    ..
+                } if got == id => {
+                    outcome = Some(Ok(PrimeReport {
+                        tokens,
+                        evaluated,
+                        ms,
+                        cancelled,
+                    }));
+                    Next::Done
+                }
+                LmResponse::Failed { failure, .. } => {
+                    outcome = Some(Err(anyhow::anyhow!(
+                        "the planner model failed: {}",
+                        failure.message
+                    )));
+                    Next::Done
+                }
+                // An answer to an earlier, cancelled request: not ours.
+                _ => Next::More,
+            })
+            .await;
+        match streamed {
+            Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
+            Ok(Err(rejected)) => Err(rejected),
+            Ok(Ok(())) => {
+                outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
+            }
+        }
+    }
+
+    /// Starts the worker (model loaded, prefix primed) now if it is not running.
+    pub async fn start(&mut self) -> Result<()> {
+        self.supervisor
+            .start(loaded)
+            .await
+            .context("the planner worker did not start")?
     }
 
     /// Generates an answer, handing each piece of text to `on_text` as it comes; returns when

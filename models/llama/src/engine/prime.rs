@@ -8,7 +8,7 @@ use llama_cpp_2::token::LlamaToken;
 use sotto_protocol::lm::Prompt;
 use sotto_protocol::WorkerFailure;
 
-use super::{elapsed_ms, Render, Session, Uncancellable, SEQUENCE};
+use super::{elapsed_ms, Listener, Render, Session, Uncancellable, INTERRUPTIBLE_CHUNK, SEQUENCE};
 use crate::prefix;
 use crate::state_file::{self, Identity, Unusable};
 
@@ -21,6 +21,8 @@ pub struct Primed {
     /// Tokens evaluated (the rest came from the cache or the file).
     pub evaluated: u32,
     pub ms: u64,
+    /// An interruption stopped it before the end of the prompt.
+    pub cancelled: bool,
 }
 
 impl Session<'_> {
@@ -28,10 +30,15 @@ impl Session<'_> {
     /// from `cache_file` if that holds it, or its start from the file and the rest evaluated,
     /// else evaluated (and then, unless the file held all of it, written to `cache_file`).
     /// A file that cannot be used or written is logged, never a failure.
+    ///
+    /// With an `interrupt`, the prompt is evaluated in [`INTERRUPTIBLE_CHUNK`]s and stops
+    /// between two when it says so: the cache then holds the start evaluated so far, and
+    /// nothing is written to `cache_file`.
     pub fn prime(
         &mut self,
         prompt: &Prompt,
         cache_file: Option<&Path>,
+        interrupt: Option<&mut impl Listener>,
     ) -> Result<Primed, WorkerFailure> {
         let started = Instant::now();
         let tokens = self.tokenize(prompt, Render::AsPrefix)?;
@@ -68,11 +75,18 @@ impl Session<'_> {
             }
         }
         let mut evaluated = 0;
+        let mut cancelled = false;
         if !from_file {
             let keep = prefix::common(&self.cached, &tokens);
-            evaluated = tokens.len() - keep;
-            self.evaluate(&tokens, keep, &mut Uncancellable)?;
-            if let Some((path, identity)) = &cache_file {
+            let (reused, stopped) = match interrupt {
+                Some(interrupt) => {
+                    self.evaluate_in(&tokens, keep, INTERRUPTIBLE_CHUNK, interrupt)?
+                }
+                None => self.evaluate(&tokens, keep, &mut Uncancellable)?,
+            };
+            cancelled = stopped;
+            evaluated = self.cached.len().saturating_sub(reused);
+            if let (Some((path, identity)), false) = (&cache_file, cancelled) {
                 if file_unusable || state_file::check(path, identity, &tokens).is_err() {
                     if let Err(reason) = state_file::save(&self.context, path, identity, &tokens) {
                         tracing::warn!(
@@ -88,6 +102,7 @@ impl Session<'_> {
             from_file,
             evaluated: evaluated as u32,
             ms: elapsed_ms(started),
+            cancelled,
         })
     }
 

@@ -162,6 +162,7 @@ pub async fn prime_or_fail(
         id,
         prompt,
         cache_file: cache_file.map(std::path::Path::to_path_buf),
+        interruptible: false,
     };
     match worker.call(&request).await.unwrap() {
         LmResponse::Primed {
@@ -170,7 +171,9 @@ pub async fn prime_or_fail(
             from_file,
             evaluated,
             ms,
+            cancelled,
         } => {
+            assert!(!cancelled, "only an interruptible prime can be cancelled");
             assert_eq!(of, id);
             Ok(Primed {
                 tokens,
