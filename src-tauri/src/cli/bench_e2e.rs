@@ -63,6 +63,35 @@ struct Timing {
     primed: u32,
 }
 
+impl Timing {
+    /// `planned` after a transcript `transcript` ms after the end of speech, planning from
+    /// `planning_from` ms.
+    fn of(planned: &Planned, transcript: f64, planning_from: f64, primed: u32) -> Timing {
+        let after = |d: Duration| planning_from + ms(d);
+        Timing {
+            transcript,
+            retrieved: after(planned.retrieve),
+            first_step: planned.first_step.map(after),
+            done: after(planned.total),
+            fast: planned.fast_path.is_some(),
+            evaluated: planned.prompt_tokens - planned.cached_prompt_tokens,
+            primed,
+        }
+    }
+
+    /// One line for `--each`, on stderr.
+    fn print(&self, config: &str, transcript: &str, planned: &Planned) {
+        eprintln!(
+            "{config:<20} {:>6.0} ms  {:<4} {transcript:?} -> {} ({} prompt tokens evaluated, {} primed)",
+            self.first_step.unwrap_or(self.done),
+            if self.fast { "fast" } else { "lm" },
+            planned.text.trim().replace('\n', "; "),
+            self.evaluated,
+            self.primed,
+        );
+    }
+}
+
 struct Utterance {
     reference: String,
     transcript: String,
@@ -130,29 +159,11 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
         let mut timings = Vec::with_capacity(utterances.len());
         for u in &utterances {
             let planned = planner.plan(&u.transcript, |_| {}).await?;
-            let after = |d: Duration| u.transcript_ms + ms(d);
-            timings.push(Timing {
-                transcript: u.transcript_ms,
-                retrieved: after(planned.retrieve),
-                first_step: planned.first_step.map(after),
-                done: after(planned.total),
-                fast: planned.fast_path.is_some(),
-                evaluated: planned.prompt_tokens - planned.cached_prompt_tokens,
-                primed: 0,
-            });
+            let timing = Timing::of(&planned, u.transcript_ms, u.transcript_ms, 0);
             if args.each {
-                eprintln!(
-                    "{name:<20} {:>6.0} ms  {:<4} {:?} -> {}",
-                    after(planned.first_step.unwrap_or(planned.total)),
-                    if planned.fast_path.is_some() {
-                        "fast"
-                    } else {
-                        "lm"
-                    },
-                    u.transcript,
-                    planned.text.trim().replace('\n', "; ")
-                );
+                timing.print(name, &u.transcript, &planned);
             }
+            timings.push(timing);
         }
         results.push((name, timings));
     }
@@ -167,30 +178,11 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
             let (transcript, transcript_ms, planned, planning_from, primed) =
                 hear_while_priming(&mut ears, &mut planner, &clip.samples, &options, priming)
                     .await?;
-            let after = |d: Duration| planning_from + ms(d);
-            timings.push(Timing {
-                transcript: transcript_ms,
-                retrieved: after(planned.retrieve),
-                first_step: planned.first_step.map(after),
-                done: after(planned.total),
-                fast: planned.fast_path.is_some(),
-                evaluated: planned.prompt_tokens - planned.cached_prompt_tokens,
-                primed,
-            });
+            let timing = Timing::of(&planned, transcript_ms, planning_from, primed);
             if args.each {
-                eprintln!(
-                    "{name:<20} {:>6.0} ms  {:<4} {:?} -> {} ({} prompt tokens evaluated)",
-                    after(planned.first_step.unwrap_or(planned.total)),
-                    if planned.fast_path.is_some() {
-                        "fast"
-                    } else {
-                        "lm"
-                    },
-                    transcript,
-                    planned.text.trim().replace('\n', "; "),
-                    planned.prompt_tokens - planned.cached_prompt_tokens,
-                );
+                timing.print(name, &transcript, &planned);
             }
+            timings.push(timing);
         }
         results.push((name, timings));
     }

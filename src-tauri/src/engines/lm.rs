@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sotto_models::{InstallState, Task};
-use sotto_protocol::client::{Next, Supervisor, WorkerSpec};
+use sotto_protocol::client::{Next, Supervisor, WorkerError, WorkerSpec};
 use sotto_protocol::lm::{Completion, Generate, LmRequest, LmResponse, Prompt};
+use sotto_protocol::WorkerFailure;
 
 use crate::app::App;
 
@@ -176,23 +177,14 @@ impl LmEngine {
                     Next::Done
                 }
                 LmResponse::Failed { failure, .. } => {
-                    outcome = Some(Err(anyhow::anyhow!(
-                        "the planner model failed: {}",
-                        failure.message
-                    )));
+                    outcome = Some(Err(model_failed(&failure)));
                     Next::Done
                 }
                 // An answer to an earlier, cancelled request: not ours.
                 _ => Next::More,
             })
             .await;
-        match streamed {
-            Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
-            Ok(Err(rejected)) => Err(rejected),
-            Ok(Ok(())) => {
-                outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
-            }
-        }
+        answer(streamed, outcome)
     }
 
     /// Starts the worker (model loaded, prefix primed) now if it is not running.
@@ -241,10 +233,7 @@ impl LmEngine {
                         Next::Done
                     }
                     LmResponse::Failed { failure, .. } => {
-                        outcome = Some(Err(anyhow::anyhow!(
-                            "the planner model failed: {}",
-                            failure.message
-                        )));
+                        outcome = Some(Err(model_failed(&failure)));
                         Next::Done
                     }
                     // An answer to an earlier, cancelled request: not ours.
@@ -252,13 +241,7 @@ impl LmEngine {
                 }
             })
             .await;
-        match streamed {
-            Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
-            Ok(Err(rejected)) => Err(rejected),
-            Ok(Ok(())) => {
-                outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
-            }
-        }
+        answer(streamed, outcome)
     }
 
     /// The GGUF file this engine loads.
@@ -274,6 +257,21 @@ impl LmEngine {
     pub fn stop_if_idle(&mut self) -> bool {
         self.supervisor.stop_if_idle()
     }
+}
+
+/// The worker's answer to a streamed request, or why there is none.
+fn answer<T>(streamed: Result<Result<()>, WorkerError>, outcome: Option<Result<T>>) -> Result<T> {
+    match streamed {
+        Err(e) => Err(anyhow::Error::new(e).context("the planner worker stopped")),
+        Ok(Err(rejected)) => Err(rejected),
+        Ok(Ok(())) => {
+            outcome.unwrap_or_else(|| bail!("the planner worker ended without an answer"))
+        }
+    }
+}
+
+fn model_failed(failure: &WorkerFailure) -> anyhow::Error {
+    anyhow::anyhow!("the planner model failed: {}", failure.message)
 }
 
 /// Checks the worker's answer to the `Load` the supervisor replays after every (re)start.
