@@ -224,8 +224,9 @@ pub enum LmResponse {
         evaluated: u32,
         /// Loading or evaluating (and writing the file).
         ms: u64,
-        /// An interruptible prime stopped by a `Cancel` before the end of its prompt; the
-        /// cache holds `tokens - evaluated` + `evaluated` of it. Since version 4.
+        /// An interruptible prime stopped by a `Cancel` before the end of its prompt: the
+        /// cache holds only its start (what it held before, then the `evaluated` tokens).
+        /// Since version 4.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cancelled: bool,
     },

@@ -175,12 +175,17 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
     ] {
         let mut timings = Vec::with_capacity(clips.len());
         for clip in &clips {
-            let (transcript, transcript_ms, planned, planning_from, primed) =
+            let session =
                 hear_while_priming(&mut ears, &mut planner, &clip.samples, &options, priming)
                     .await?;
-            let timing = Timing::of(&planned, transcript_ms, planning_from, primed);
+            let timing = Timing::of(
+                &session.planned,
+                session.transcript_ms,
+                session.planning_from,
+                session.primed,
+            );
             if args.each {
-                timing.print(name, &transcript, &planned);
+                timing.print(name, &session.transcript, &session.planned);
             }
             timings.push(timing);
         }
@@ -222,7 +227,7 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
     );
     let mut planner = Planner::new(cached(true)?, engine(app, args.model.as_deref()).await?);
     let spoken = results[0].1.iter().position(|t| !t.fast).unwrap_or(0);
-    let (_, _, planned, planning_from, _) = hear_while_priming(
+    let session = hear_while_priming(
         &mut ears,
         &mut planner,
         &clips[spoken].samples,
@@ -230,7 +235,8 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
         true,
     )
     .await?;
-    let session_ready_ms = planning_from + ms(planned.first_step.unwrap_or(planned.total));
+    let planned = &session.planned;
+    let session_ready_ms = session.planning_from + ms(planned.first_step.unwrap_or(planned.total));
     // The same utterance in the warm primed session, for comparison.
     let session_warm_ms = results
         .last()
@@ -326,6 +332,18 @@ pub async fn run(app: &App, args: BenchE2eArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One utterance through a replayed session.
+struct SessionRun {
+    transcript: String,
+    /// When the final transcript was ready, in ms after the end of speech.
+    transcript_ms: f64,
+    planned: Planned,
+    /// When planning it started, in ms after the end of speech.
+    planning_from: f64,
+    /// Prompt tokens evaluated while it was spoken, priming on its partials.
+    primed: u32,
+}
+
 /// What the replayed session's ears tell its planner.
 enum Heard {
     Partial(String),
@@ -338,17 +356,15 @@ enum Heard {
 /// final one at the end of speech, one after the other as the listener does; meanwhile the
 /// planner primes on the newest partial it has not seen (as the desktop's assistant does)
 /// and plans the final transcript as soon as it has it and is free. Both workers run at once
-/// and share the two cores, as they would. Without `priming`, the partials are only shown,
-/// as before priming existed: the baseline for it. Returns the transcript, its time after the end of
-/// speech, its plan, when (ms after the end of speech) planning it started, and how many
-/// prompt tokens priming evaluated while it was spoken.
+/// and take turns on the cores as the app's do. Without `priming`, the partials are only shown,
+/// as before priming existed: the baseline for it.
 async fn hear_while_priming(
     ears: &mut AsrEngine,
     planner: &mut Planner,
     samples: &[i16],
     options: &DecodeOptions,
     priming: bool,
-) -> Result<(String, f64, Planned, f64, u32)> {
+) -> Result<SessionRun> {
     let (tell, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let hearing = async move {
         let every = (PARTIAL_EVERY.as_secs_f64() * 16_000.0) as usize;
@@ -396,8 +412,15 @@ async fn hear_while_priming(
             }
         }
     };
-    let (transcript_ms, (text, planned, waited, primed)) = tokio::try_join!(hearing, planning)?;
-    Ok((text, transcript_ms, planned, waited, primed))
+    let (transcript_ms, (transcript, planned, planning_from, primed)) =
+        tokio::try_join!(hearing, planning)?;
+    Ok(SessionRun {
+        transcript,
+        transcript_ms,
+        planned,
+        planning_from,
+        primed,
+    })
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {

@@ -66,7 +66,7 @@ pub async fn model_file(app: &App, id: &str) -> Result<PathBuf> {
     gguf.with_context(|| format!("{id} is installed but has no .gguf file"))
 }
 
-/// What [`LmEngine::prime`] did.
+/// What [`LmEngine::prime_until`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrimeReport {
     /// The prompt's length in tokens.

@@ -22,13 +22,17 @@ pub(crate) struct Cores {
     speech_arrived: tokio::sync::Notify,
 }
 
-pub(crate) static CORES: Cores = Cores {
-    turn: tokio::sync::Mutex::const_new(()),
-    speech_waiting: AtomicUsize::new(0),
-    speech_arrived: tokio::sync::Notify::const_new(),
-};
+pub(crate) static CORES: Cores = Cores::new();
 
 impl Cores {
+    const fn new() -> Cores {
+        Cores {
+            turn: tokio::sync::Mutex::const_new(()),
+            speech_waiting: AtomicUsize::new(0),
+            speech_arrived: tokio::sync::Notify::const_new(),
+        }
+    }
+
     /// The cores for a speech decode, once speculative work holding them has stopped.
     pub(crate) async fn for_speech(&self) -> tokio::sync::MutexGuard<'_, ()> {
         struct Waiting<'a>(&'a AtomicUsize);
@@ -97,11 +101,7 @@ mod tests {
     /// decode gets them as soon as it lets go; with no decode waiting it is left alone.
     #[tokio::test]
     async fn a_speech_decode_asks_speculation_to_stop_and_gets_the_cores_next() {
-        let cores = Cores {
-            turn: tokio::sync::Mutex::const_new(()),
-            speech_waiting: AtomicUsize::new(0),
-            speech_arrived: tokio::sync::Notify::const_new(),
-        };
+        let cores = Cores::new();
         let speculation = cores.for_speculation().expect("the cores are free");
         assert!(cores.for_speculation().is_none(), "taken");
         let quiet = tokio::time::timeout(Duration::from_millis(50), cores.speech_wants_them());
